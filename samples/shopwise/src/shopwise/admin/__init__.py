@@ -1,0 +1,1 @@
+"""Back-office endpoints: feature flags, cache resets, sales reports."""

@@ -1,0 +1,1 @@
+"""AI helpers: text generation, product images and semantic search."""

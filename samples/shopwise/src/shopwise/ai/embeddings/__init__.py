@@ -1,0 +1,1 @@
+"""Product embeddings and the in-memory vector index used by catalogue search."""

@@ -1,0 +1,1 @@
+"""Product image generation (OpenAI Images or a Stability-style REST API)."""

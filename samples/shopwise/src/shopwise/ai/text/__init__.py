@@ -1,0 +1,1 @@
+"""LLM text features: product description writer and the support assistant."""

@@ -1,0 +1,1 @@
+"""Payment provider plugins, loaded by dotted name from billing.payments."""

@@ -1,0 +1,1 @@
+"""Product catalogue: CRUD, search, and the AI-assisted product content."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: settings, cache, events, logging."""

@@ -1,0 +1,1 @@
+"""Database layer: engine, sessions and the ORM models shared by every package."""

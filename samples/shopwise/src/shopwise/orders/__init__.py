@@ -1,0 +1,1 @@
+"""Orders: basket checkout, order lifecycle, order history."""

@@ -1,0 +1,1 @@
+"""Customer support: the chat assistant endpoint and support tickets."""

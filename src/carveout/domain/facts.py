@@ -1,0 +1,231 @@
+"""Per-file facts: what one source file says, independent of where it lives.
+
+A scan turns file content into a `FileFacts` record. Records are frozen, hold only plain
+values, and do not depend on the file's module name, so a content-hash cache can store them
+and a process pool can return them. Names are kept as written (relative imports keep their
+level); the graph stage resolves them against the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Scope(str, Enum):
+    """Where an import statement runs."""
+
+    MODULE = "module"
+    FUNCTION = "function"
+    CLASS = "class"
+    CONDITIONAL = "conditional"
+
+
+class Guard(str, Enum):
+    """What condition an import statement sits under."""
+
+    NONE = "none"
+    TYPE_CHECKING = "type_checking"
+    IMPORT_ERROR = "import_error"
+    VERSION_CHECK = "version_check"
+
+
+class Origin(str, Enum):
+    """How an edge between two modules came to be known."""
+
+    IMPORT = "import"
+    STAR = "star"
+    IMPLICIT_PARENT = "implicit_parent"
+    DYNAMIC = "dynamic"
+    FRAMEWORK_STRING = "framework_string"
+    ENTRY_POINT = "entry_point"
+
+
+class Confidence(str, Enum):
+    EXACT = "exact"
+    CANDIDATE = "candidate"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFact:
+    """One name an import statement binds, or one module it loads.
+
+    `import a.b` gives module="a.b", name=None, bound="a".
+    `import a.b as c` gives module="a.b", name=None, bound="c".
+    `from ..x import y as z` gives level=2, module="x", name="y", bound="z".
+    `from x import *` gives name="*", bound=None, origin=STAR.
+    A dynamic import (`importlib.import_module("a.b")`) gives origin=DYNAMIC; when only a
+    literal prefix is known (`f"app.plugins_{n}"`) `is_prefix` is true.
+    """
+
+    line: int
+    module: str
+    level: int = 0
+    name: str | None = None
+    bound: str | None = None
+    scope: Scope = Scope.MODULE
+    guard: Guard = Guard.NONE
+    origin: Origin = Origin.IMPORT
+    is_prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicImportFact:
+    """A dynamic import whose target is not a literal (nor a literal prefix)."""
+
+    line: int
+    call: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    annotation: str | None = None
+    default: str | None = None
+    kind: str = "positional_or_keyword"  # also: positional_only, keyword_only, var_positional, var_keyword
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A top-level function or class (methods are not listed)."""
+
+    name: str
+    kind: str  # "function", "async_function", "class"
+    line: int
+    end_line: int
+    parameters: tuple[Parameter, ...] = ()
+    returns: str | None = None
+    bases: tuple[str, ...] = ()
+    decorators: tuple[str, ...] = ()
+    raises: tuple[str, ...] = ()
+    docstring: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleGlobal:
+    """A name bound at module level by assignment.
+
+    `value_kind` is "mutable" (list, dict, set literal or constructor), "call" (any other
+    call: a client, an engine, a session; `constructor` names the callee as written),
+    or "constant".
+    """
+
+    name: str
+    line: int
+    value_kind: str
+    constructor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallFact:
+    """A call whose callee is a dotted name chain, as written (`client.images.generate`).
+
+    `strings` holds literal string arguments (positional and keyword, f-strings reduced to
+    their literal parts joined by "{}"), `keywords` the literal keyword arguments as
+    (name, value) pairs; `in_function` names the enclosing top-level function or class.
+    """
+
+    line: int
+    callee: str
+    strings: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    in_function: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StringFact:
+    """A string literal that may matter: a dotted path, a URL or route, a model name, SQL."""
+
+    line: int
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnvRead:
+    line: int
+    variable: str
+    via: str  # "os.environ[]", "os.getenv", "os.environ.get", ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeWrite:
+    """A write to an attribute of a name bound by import, or a patch by dotted string.
+
+    `target` is as written: "settings.DEBUG" for `settings.DEBUG = True`,
+    "app.core.cache" for `mock.patch("app.core.cache")`; `via` says how
+    ("assign", "setattr", "patch").
+    """
+
+    line: int
+    target: str
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRef:
+    """A dotted chain read from a name bound by import (`llm._client.chat`)."""
+
+    line: int
+    chain: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClassFact:
+    """A class's database identity when it looks like a model: bases and table name."""
+
+    name: str
+    line: int
+    bases: tuple[str, ...]
+    table: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SysPathChange:
+    """`sys.path.append/insert(...)`; `folded` is the path relative to the file's folder
+    when the argument folds to a constant, else None."""
+
+    line: int
+    folded: str | None
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something carveout could not read or decide, located at a file and line.
+
+    Inside `FileFacts` the path is empty (facts do not know their file, so identical
+    content shares one cache entry); the pipeline stamps the path when it collects them.
+    """
+
+    path: str
+    line: int
+    message: str
+    kind: str = "warning"  # stable id: "syntax-error", "decode-error", "unresolved-import", ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything the scan learnt from one file's content.
+
+    `parsed` is false when no parser accepted the file; `diagnostics` then says why. `parser`
+    is "ast" or "libcst" (newer grammar than the running interpreter's).
+    """
+
+    lines: int
+    parsed: bool = True
+    parser: str = "ast"
+    imports: tuple[ImportFact, ...] = ()
+    dynamic_imports: tuple[DynamicImportFact, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    globals: tuple[ModuleGlobal, ...] = ()
+    calls: tuple[CallFact, ...] = ()
+    strings: tuple[StringFact, ...] = ()
+    env_reads: tuple[EnvRead, ...] = ()
+    attribute_writes: tuple[AttributeWrite, ...] = ()
+    attribute_refs: tuple[AttributeRef, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    sys_path_changes: tuple[SysPathChange, ...] = ()
+    all_names: tuple[str, ...] | None = None
+    suppressions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(default=())

@@ -1,0 +1,593 @@
+"""Propose service boundaries: one service per AI capability, grown with the modules that
+exist to serve it, while shared infrastructure stays in the monolith.
+
+Works on the module graph alone (runtime import edges, counted per statement); the surface
+of a service is computed from resolved imports by `service_surface`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from carveout.domain.model import (
+    Capability,
+    Coupling,
+    Edge,
+    Metric,
+    Module,
+    ModuleLabel,
+    Placement,
+    Proposal,
+    Service,
+    SurfaceName,
+)
+
+logger = logging.getLogger(__name__)
+
+MONOLITH = "monolith"
+"""The part name of everything that is not proposed as a service."""
+
+REFINEMENT_PASSES = 20
+"""The most passes the growth step makes over the modules before it stops looking."""
+
+_CAPABILITY_ORDER = {capability: index for index, capability in enumerate(Capability)}
+
+
+def propose_services(
+    modules: Sequence[Module],
+    edges: Sequence[Edge],
+    labels: Sequence[ModuleLabel],
+    couplings: Sequence[Coupling],
+    *,
+    max_services: int = 5,
+    seed: int = 0,
+) -> Proposal:
+    """Propose at most `max_services` services to carve out; the rest stays in the monolith.
+
+    Contract:
+    - Every module named in `modules` gets exactly one `Placement` (duplicates count once);
+      edges, labels and couplings naming other modules are ignored for placement.
+    - Only runtime edges (`Edge.is_runtime`) between two different project modules count;
+      the weight between two modules is the number of such import statements, both ways.
+    - Each capability's core (the modules whose label is `direct` for it) stays in one
+      service; a capability with no direct module uses its orchestration modules as core.
+      Capabilities whose cores share a module form one service; when more capabilities than
+      `max_services` remain, the pair with the most import statements between their cores
+      is merged until the cap holds (ties: fewer core modules, then names).
+    - A module outside every core joins the service that gets most of its weight when more
+      than half of its weight goes there, no other service imports it, and the monolith
+      does not import it more than that service does. A module labelled only as
+      orchestration may join only a service carrying one of its capabilities.
+    - `max_services=0` proposes no service; a negative value raises `ValueError`.
+    - `surface` is left empty (see `service_surface`); blockers come from couplings and
+      edges. No step draws random numbers, so `seed` does not change the result; it is
+      accepted so the pipeline can pass one seed to every stage.
+
+    Output tuples are sorted (services by name, modules and placements by module name), so
+    the same input in any order gives the same `Proposal`.
+    """
+    if max_services < 0:
+        raise ValueError(f"max_services must be 0 or more, got {max_services}")
+    logger.debug("proposing at most %d services (seed %d)", max_services, seed)
+
+    # Plain inputs: sorted module names, statement counts per pair, capabilities per module.
+    names = sorted({module.name for module in modules})
+    graph = _ImportGraph.build(names, edges)
+    direct, orchestrating = _capabilities_by_module(names, labels)
+
+    # Seeds: one group per capability, then merged by shared core and by the cap.
+    groups = _merge_to_cap(_seed_groups(direct, orchestrating), graph, max_services)
+
+    # Growth: every other module is placed by its import statements, until stable.
+    part_of, reasons = _place_modules(names, graph, groups, orchestrating, max_services)
+
+    # Services with their blockers, and the metrics of the whole partition.
+    services = tuple(
+        Service(
+            name=group.name,
+            modules=tuple(sorted(m for m in names if part_of[m] == group.name)),
+            ai_capabilities=group.capabilities,
+            surface=(),
+            blockers=_blockers(group.name, part_of, graph, couplings),
+        )
+        for group in sorted(groups, key=lambda g: g.name)
+    )
+    return Proposal(
+        services=services,
+        monolith=tuple(m for m in names if part_of[m] == MONOLITH),
+        placements=tuple(Placement(m, part_of[m], reasons[m]) for m in names),
+        metrics=partition_metrics(part_of, edges),
+    )
+
+
+def partition_metrics(part_of: Mapping[str, str], edges: Iterable[Edge]) -> tuple[Metric, ...]:
+    """Measure a partition of modules into parts: ICP, SM and the part counts.
+
+    `part_of` maps every module to its part (a service name or `MONOLITH`); only runtime
+    edges between two different modules of `part_of` count. Empty parts do not exist here,
+    so when every module is in a service the monolith is not a part. Values are rounded to
+    4 decimals; ICP is 0.0 without edges and SM is 0.0 without modules.
+    """
+    graph = _ImportGraph.build(sorted(part_of), edges)
+    sizes = Counter(part_of.values())
+    inside: Counter[str] = Counter()
+    between: Counter[tuple[str, str]] = Counter()
+    for (source, target), weight in graph.weights.items():
+        first, second = sorted((part_of[source], part_of[target]))
+        if first == second:
+            inside[first] += weight
+        else:
+            between[(first, second)] += weight
+
+    total = sum(graph.weights.values())
+    cross = sum(between.values())
+    icp = cross / total if total else 0.0
+
+    parts = sorted(sizes)
+    count = len(parts)
+    cohesion = sum(inside[p] / sizes[p] ** 2 for p in parts) / count if count else 0.0
+    coupling = 0.0
+    if count > 1:
+        pair_sum = sum(weight / (2 * sizes[a] * sizes[b]) for (a, b), weight in between.items())
+        coupling = pair_sum / (count * (count - 1) / 2)
+
+    services = [p for p in parts if p != MONOLITH]
+    return (
+        Metric(
+            name="ICP",
+            value=round(icp, 4),
+            definition=(
+                "Inter-partition call percentage: import statements that cross from one part "
+                "to another, divided by all import statements between project modules "
+                f"({cross} of {total}); parts are the services plus the monolith."
+            ),
+            better="lower",
+        ),
+        Metric(
+            name="SM",
+            value=round(cohesion - coupling, 4),
+            definition=(
+                "Structural modularity: (1/K)·Σ μ_i/N_i² − [Σ_{i<j} σ_ij/(2·N_i·N_j)] / "
+                "(K(K−1)/2), where K is the number of parts, μ_i the import statements "
+                "inside part i, σ_ij those between parts i and j (both ways) and N_i the "
+                "modules in part i; the first term rewards dense parts, the second penalises "
+                f"imports between them (K = {count}; the cohesion term alone when K = 1)."
+            ),
+            better="higher",
+        ),
+        Metric(
+            name="services",
+            value=float(len(services)),
+            definition="Number of proposed services (the monolith is not counted).",
+            better="neither",
+        ),
+        Metric(
+            name="modules_in_services",
+            value=float(sum(sizes[p] for p in services)),
+            definition="Number of modules placed in a proposed service.",
+            better="neither",
+        ),
+        Metric(
+            name="modules_in_monolith",
+            value=float(sizes[MONOLITH]),
+            definition="Number of modules that stay in the monolith.",
+            better="neither",
+        ),
+    )
+
+
+def service_surface(
+    service_modules: set[str],
+    imports_by_module: Mapping[str, Sequence[tuple[str, str | None, int]]],
+) -> tuple[SurfaceName, ...]:
+    """The names that modules outside a service import from it.
+
+    `imports_by_module` maps an importing module to its resolved imports as
+    (target module, imported name or None, line). Entries of modules inside the service are
+    skipped. `import x.y` (name None) puts the module itself on the surface as name "*",
+    as does `from pkg import sub` when `pkg.sub` is a service module and `pkg` is not; a
+    star import gives name "*". The result is sorted by (module, name), with `used_by`
+    sorted and deduplicated.
+    """
+    users: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    for importer, imports in imports_by_module.items():
+        if importer in service_modules:
+            continue
+        for target, name, _line in imports:
+            if target in service_modules:
+                users[(target, name or "*")].add(importer)
+            elif name and f"{target}.{name}" in service_modules:
+                users[(f"{target}.{name}", "*")].add(importer)
+    return tuple(
+        SurfaceName(module=module, name=name, used_by=tuple(sorted(importers)))
+        for (module, name), importers in sorted(users.items())
+    )
+
+
+# --- the module graph ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ImportGraph:
+    """Runtime import statements between project modules, counted per (source, target)."""
+
+    weights: Mapping[tuple[str, str], int]
+    neighbours: Mapping[str, Mapping[str, int]]  # both directions, summed
+    importers: Mapping[str, Mapping[str, int]]  # who imports a module, how many times
+
+    @classmethod
+    def build(cls, names: Sequence[str], edges: Iterable[Edge]) -> _ImportGraph:
+        known = set(names)
+        weights: Counter[tuple[str, str]] = Counter()
+        ignored = 0
+        for edge in edges:
+            if not edge.is_runtime or edge.source == edge.target:
+                continue
+            if edge.source in known and edge.target in known:
+                weights[(edge.source, edge.target)] += 1
+            else:
+                ignored += 1
+        if ignored:
+            logger.debug("ignored %d runtime edges naming modules outside the project", ignored)
+
+        neighbours: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        importers: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        for (source, target), weight in weights.items():
+            neighbours[source][target] += weight
+            neighbours[target][source] += weight
+            importers[target][source] += weight
+        return cls(weights=dict(weights), neighbours=neighbours, importers=importers)
+
+    def between(self, left: Iterable[str], right: frozenset[str]) -> int:
+        """Import statements between two module sets, both directions."""
+        return sum(
+            weight
+            for module in left
+            for other, weight in self.neighbours.get(module, {}).items()
+            if other in right
+        )
+
+
+# --- seeds -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Capabilities that will form one service, with their core modules."""
+
+    capabilities: tuple[Capability, ...]
+    core: frozenset[str]
+    seed_reasons: Mapping[str, str]  # core module -> why it is a seed
+    notes: tuple[str, ...] = field(default=())  # why capabilities were merged
+
+    @property
+    def name(self) -> str:
+        return "_and_".join(capability.value for capability in self.capabilities)
+
+    def merged_with(self, other: _Group, note: str) -> _Group:
+        capabilities = sorted({*self.capabilities, *other.capabilities}, key=_CAPABILITY_ORDER.get)
+        reasons = {**other.seed_reasons, **self.seed_reasons}
+        for module in self.core & other.core:
+            reasons[module] = _seed_sentence(
+                [c for c in capabilities if c in _capabilities_in(self, other, module)],
+                direct=True,
+            )
+        return _Group(
+            capabilities=tuple(capabilities),
+            core=self.core | other.core,
+            seed_reasons=reasons,
+            notes=(*self.notes, *other.notes, note),
+        )
+
+
+def _capabilities_in(left: _Group, right: _Group, module: str) -> set[Capability]:
+    return {
+        *(left.capabilities if module in left.core else ()),
+        *(right.capabilities if module in right.core else ()),
+    }
+
+
+def _capabilities_by_module(
+    names: Sequence[str], labels: Iterable[ModuleLabel]
+) -> tuple[dict[str, set[Capability]], dict[str, set[Capability]]]:
+    """Split labels into direct capabilities and orchestration capabilities per module."""
+    known = set(names)
+    direct: defaultdict[str, set[Capability]] = defaultdict(set)
+    orchestrating: defaultdict[str, set[Capability]] = defaultdict(set)
+    for label in labels:
+        if label.module not in known:
+            logger.debug("ignored the label of %s: not a project module", label.module)
+            continue
+        (direct if label.direct else orchestrating)[label.module].update(label.capabilities)
+    for module, capabilities in direct.items():
+        orchestrating[module] -= capabilities
+    return dict(direct), {m: c for m, c in orchestrating.items() if c}
+
+
+def _seed_groups(
+    direct: Mapping[str, set[Capability]], orchestrating: Mapping[str, set[Capability]]
+) -> list[_Group]:
+    """One group per capability (core = direct modules, else orchestration modules), then
+    capabilities whose cores share a module are merged, since a module has one part."""
+    cores: defaultdict[Capability, set[str]] = defaultdict(set)
+    for module, capabilities in direct.items():
+        for capability in capabilities:
+            cores[capability].add(module)
+    for module, capabilities in orchestrating.items():
+        for capability in capabilities:
+            if capability not in cores or module in cores[capability]:
+                continue
+        for capability in capabilities:
+            if not any(capability in caps for caps in direct.values()):
+                cores[capability].add(module)
+
+    groups: list[_Group] = []
+    for capability in sorted(cores, key=_CAPABILITY_ORDER.get):
+        core = frozenset(cores[capability])
+        is_direct = any(capability in direct.get(m, ()) for m in core)
+        reasons = {
+            m: _seed_sentence(
+                sorted(
+                    (c for c in (direct if is_direct else orchestrating)[m] if c in cores),
+                    key=_CAPABILITY_ORDER.get,
+                ),
+                direct=is_direct,
+            )
+            for m in core
+        }
+        group = _Group(capabilities=(capability,), core=core, seed_reasons=reasons)
+
+        # A module in two cores joins the two capabilities into one service.
+        for other in [g for g in groups if g.core & core]:
+            groups.remove(other)
+            shared = sorted(other.core & group.core)
+            note = (
+                f"{other.name} and {capability.value} share core "
+                f"{_plural(len(shared), 'module')} {_listed(shared)}, so they form one service"
+            )
+            group = other.merged_with(group, note)
+        groups.append(group)
+    return groups
+
+
+def _merge_to_cap(groups: list[_Group], graph: _ImportGraph, max_services: int) -> list[_Group]:
+    """Merge the most connected pair of groups until at most `max_services` remain."""
+    if max_services == 0:
+        return []
+    groups = sorted(groups, key=lambda g: g.name)
+    while len(groups) > max_services:
+        count = len(groups)
+        weight, _size, left, right = min(
+            (
+                -graph.between(a.core, b.core),
+                len(a.core) + len(b.core),
+                a.name,
+                b.name,
+            )
+            for index, a in enumerate(groups)
+            for b in groups[index + 1 :]
+        )
+        first = next(g for g in groups if g.name == left)
+        second = next(g for g in groups if g.name == right)
+        if weight:
+            why = (
+                f"their cores share {_plural(-weight, 'import statement')}, "
+                "the most of any pair"
+            )
+        else:
+            why = "no pair of cores is connected, so the smallest pair was merged"
+        note = (
+            f"{left} and {right} were merged to hold max_services={max_services} "
+            f"({count} services before): {why}"
+        )
+        logger.debug("merge: %s", note)
+        groups = sorted(
+            [g for g in groups if g is not first and g is not second]
+            + [first.merged_with(second, note)],
+            key=lambda g: g.name,
+        )
+    return groups
+
+
+def _seed_sentence(capabilities: Sequence[Capability], *, direct: bool) -> str:
+    names = " and ".join(c.value for c in capabilities)
+    if direct:
+        provider = "providers" if len(capabilities) > 1 else "provider"
+        return f"calls {'an' if names[0] in 'aeiou' else 'a'} {names} {provider} directly"
+    return f"orchestrates {names} (no module calls {'these' if len(capabilities) > 1 else 'a'} "
+    f"{names} {'providers' if len(capabilities) > 1 else 'provider'} directly)"
+
+
+# --- growth ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decision:
+    part: str
+    reason: str
+
+
+def _place_modules(
+    names: Sequence[str],
+    graph: _ImportGraph,
+    groups: Sequence[_Group],
+    orchestrating: Mapping[str, set[Capability]],
+    max_services: int,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Place cores in their services, then grow services pass by pass in sorted order."""
+    part_of = dict.fromkeys(names, MONOLITH)
+    reasons: dict[str, str] = {}
+    for group in groups:
+        merges = f"; {'; '.join(group.notes)}" if group.notes else ""
+        for module in sorted(group.core):
+            part_of[module] = group.name
+            reasons[module] = f"seed of {group.name}: {group.seed_reasons[module]}{merges}"
+
+    # Which services each remaining module may join: orchestration only its capabilities.
+    allowed: dict[str, tuple[str, ...]] = {}
+    for module in names:
+        if module in reasons:
+            continue
+        capabilities = orchestrating.get(module)
+        allowed[module] = tuple(
+            g.name for g in groups if not capabilities or capabilities & set(g.capabilities)
+        )
+
+    # Refinement: re-decide every module until a pass changes nothing.
+    settled = False
+    for index in range(REFINEMENT_PASSES):
+        changed = 0
+        for module in allowed:
+            decision = _decide(module, part_of, graph, allowed[module])
+            if decision.part != part_of[module]:
+                part_of[module] = decision.part
+                changed += 1
+        logger.debug("growth pass %d moved %d modules", index + 1, changed)
+        if not changed:
+            settled = True
+            break
+
+    # Reasons from the final placement, so their numbers describe what was proposed.
+    for module in allowed:
+        decision = _decide(module, part_of, graph, allowed[module])
+        reason = decision.reason
+        if not groups and max_services == 0:
+            reason = "stays in the monolith: max_services=0, so no service is proposed"
+        elif decision.part != part_of[module] and not settled:
+            reason = (
+                f"{'stays in the monolith' if part_of[module] == MONOLITH else 'joined ' + part_of[module]}"
+                f" after {REFINEMENT_PASSES} refinement passes did not settle; {decision.reason}"
+            )
+        capabilities = orchestrating.get(module)
+        if capabilities:
+            reason += f" (orchestrates {' and '.join(_capability_values(capabilities))})"
+        reasons[module] = reason
+    if max_services == 0:
+        for module, capabilities in _core_capabilities(names, orchestrating, groups).items():
+            reasons[module] = capabilities
+    return part_of, reasons
+
+
+def _core_capabilities(
+    names: Sequence[str], orchestrating: Mapping[str, set[Capability]], groups: Sequence[_Group]
+) -> dict[str, str]:
+    return {}
+
+
+def _decide(
+    module: str, part_of: Mapping[str, str], graph: _ImportGraph, allowed: Sequence[str]
+) -> _Decision:
+    """Where `module` belongs given where its neighbours are now, and why."""
+    weight_to: Counter[str] = Counter()
+    for other, weight in graph.neighbours.get(module, {}).items():
+        weight_to[part_of[other]] += weight
+    used_by: Counter[str] = Counter()
+    for importer, weight in graph.importers.get(module, {}).items():
+        used_by[part_of[importer]] += weight
+    total = sum(weight_to.values())
+    user_parts = sorted(used_by)
+
+    if not total:
+        return _Decision(MONOLITH, "stays in the monolith: no runtime import statement "
+                         "connects it to another module")
+    candidates = [s for s in allowed if weight_to[s]]
+    if not candidates:
+        return _Decision(
+            MONOLITH,
+            f"stays in the monolith: none of its {_plural(total, 'import statement')} "
+            "connect it to a service it may join",
+        )
+    best = min(candidates, key=lambda s: (-weight_to[s], s))
+    share = f"{weight_to[best]} of {total} import statements connect it to {best}"
+    shared = f"used by {len(user_parts)} parts (shared infrastructure)"
+
+    other_users = [p for p in user_parts if p not in (best, MONOLITH)]
+    if other_users:
+        if len(user_parts) > 1:
+            return _Decision(MONOLITH, f"stays in the monolith: {shared}: {_listed(user_parts)}")
+        return _Decision(
+            MONOLITH,
+            f"stays in the monolith: used by {other_users[0]}, while {share}",
+        )
+    if 2 * weight_to[best] <= total:
+        suffix = f"; {shared}" if len(user_parts) > 1 else ""
+        return _Decision(MONOLITH, f"stays in the monolith: only {share}{suffix}")
+    if used_by[MONOLITH] > used_by[best]:
+        return _Decision(
+            MONOLITH,
+            f"stays in the monolith: the monolith imports it "
+            f"{_plural(used_by[MONOLITH], 'time')}, {best} only {used_by[best]}, although "
+            f"{share}",
+        )
+    return _Decision(
+        best,
+        f"joined {best}: {share} ({best} imports it {_plural(used_by[best], 'time')}, "
+        f"the monolith {_plural(used_by[MONOLITH], 'time')})",
+    )
+
+
+# --- blockers --------------------------------------------------------------------------
+
+
+def _blockers(
+    service: str, part_of: Mapping[str, str], graph: _ImportGraph, couplings: Iterable[Coupling]
+) -> tuple[str, ...]:
+    """Sentences naming what stands in the way of carving `service` out."""
+    members = {m for m, part in part_of.items() if part == service}
+    sentences: set[str] = set()
+
+    # Couplings with one foot inside the service and one outside.
+    for coupling in couplings:
+        involved = set(coupling.modules)
+        outside = sorted(involved - members)
+        if outside and involved & members:
+            sentences.add(
+                f"{coupling.kind} with {_listed(outside)} "
+                f"({_plural(len(involved), 'module')})"
+            )
+
+    # Import statements crossing the boundary, both ways.
+    reaching_in: Counter[str] = Counter()
+    reaching_out: Counter[str] = Counter()
+    reached: defaultdict[str, set[str]] = defaultdict(set)
+    for (source, target), weight in graph.weights.items():
+        if target in members and source not in members:
+            reaching_in[part_of[source]] += weight
+        elif source in members and target not in members:
+            reaching_out[part_of[target]] += weight
+            reached[part_of[target]].add(target)
+    for part, weight in reaching_in.items():
+        origin = "the monolith" if part == MONOLITH else part
+        sentences.add(
+            f"{_plural(weight, 'import statement')} from {origin} reach its internals"
+            if weight > 1
+            else f"1 import statement from {origin} reaches its internals"
+        )
+    for part, weight in reaching_out.items():
+        target = "the monolith" if part == MONOLITH else part
+        sentences.add(
+            f"it makes {_plural(weight, 'import statement')} into {target} "
+            f"({_plural(len(reached[part]), 'module')}: {_listed(sorted(reached[part]))})"
+        )
+    return tuple(sorted(sentences))
+
+
+# --- wording ---------------------------------------------------------------------------
+
+
+def _capability_values(capabilities: Iterable[Capability]) -> list[str]:
+    return [c.value for c in sorted(capabilities, key=_CAPABILITY_ORDER.get)]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _listed(names: Sequence[str], limit: int = 3) -> str:
+    """`a, b, c` or `a, b, c and 4 more`."""
+    shown = ", ".join(names[:limit])
+    rest = len(names) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
