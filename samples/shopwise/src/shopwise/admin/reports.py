@@ -30,11 +30,26 @@ ORDER BY spent DESC
 LIMIT :limit
 """
 
+OUTSTANDING_INVOICES_SQL = """
+SELECT i.number, i.issued_at, i.net_amount + i.vat_amount AS gross, o.id AS order_id
+FROM invoices AS i
+JOIN orders AS o ON o.id = i.order_id
+WHERE i.paid_at IS NULL AND o.status <> 'cancelled'
+ORDER BY i.issued_at
+"""
+
 
 class DailySales(BaseModel):
     day: str
     orders: int
     revenue: Decimal
+
+
+class OutstandingInvoice(BaseModel):
+    number: str
+    issued_at: str
+    gross: Decimal
+    order_id: int
 
 
 class TopCustomer(BaseModel):
@@ -54,4 +69,12 @@ def top_customers(session: Session, limit: int = 10) -> list[TopCustomer]:
     rows = session.execute(text(TOP_CUSTOMERS_SQL), {"limit": limit})
     return [
         TopCustomer(user_id=r.id, email=r.email, orders=r.orders, spent=Decimal(str(r.spent or 0))) for r in rows
+    ]
+
+
+def outstanding_invoices(session: Session) -> list[OutstandingInvoice]:
+    rows = session.execute(text(OUTSTANDING_INVOICES_SQL))
+    return [
+        OutstandingInvoice(number=r.number, issued_at=str(r.issued_at), gross=Decimal(str(r.gross)), order_id=r.order_id)
+        for r in rows
     ]

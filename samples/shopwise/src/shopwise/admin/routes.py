@@ -43,3 +43,8 @@ def sales(days: int = 30, session: Session = Depends(get_session)) -> list[repor
 @router.get("/reports/top-customers", response_model=list[reports.TopCustomer])
 def top_customers(limit: int = 10, session: Session = Depends(get_session)) -> list[reports.TopCustomer]:
     return reports.top_customers(session, limit)
+
+
+@router.get("/reports/outstanding-invoices", response_model=list[reports.OutstandingInvoice])
+def outstanding_invoices(session: Session = Depends(get_session)) -> list[reports.OutstandingInvoice]:
+    return reports.outstanding_invoices(session)

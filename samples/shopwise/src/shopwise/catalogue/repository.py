@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from shopwise.catalogue.schemas import ProductOut
-from shopwise.db.models import Product
+from shopwise.db.models import Product, ProductEmbedding
 
 _KEYWORD_SQL = text(
     "SELECT id, sku, name, description, price, stock, category, image_url "
@@ -63,5 +64,7 @@ def add(session: Session, product: Product) -> Product:
 
 
 def delete(session: Session, product: Product) -> None:
+    # The embedding row references the product; remove it first (no ON DELETE CASCADE).
+    session.execute(sql_delete(ProductEmbedding).where(ProductEmbedding.product_id == product.id))
     session.delete(product)
     session.flush()

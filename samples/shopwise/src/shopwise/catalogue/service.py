@@ -42,7 +42,7 @@ def create_product(session: Session, data: ProductIn) -> ProductOut:
         except writer.DescriptionError:
             logger.warning("could not generate a description for %s", data.sku)
     repository.add(session, product)
-    product_updated.send(product_id=product.id)
+    product_updated.send(product_id=product.id, session=session)
     return ProductOut.model_validate(product)
 
 
@@ -55,7 +55,7 @@ def update_product(session: Session, product_id: int, data: ProductUpdate) -> Pr
     if {"name", "description", "category", "attributes"} & changes.keys():
         # The vector index keeps a matrix in memory; drop it so the next search reloads.
         setattr(embedding_index, "_matrix", None)
-        product_updated.send(product_id=product.id)
+        product_updated.send(product_id=product.id, session=session)
     return ProductOut.model_validate(product)
 
 
@@ -79,7 +79,7 @@ def describe_product(
     if save:
         product.description = text
         session.flush()
-        product_updated.send(product_id=product.id)
+        product_updated.send(product_id=product.id, session=session)
     return text
 
 

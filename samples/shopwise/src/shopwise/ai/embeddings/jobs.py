@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shopwise.ai.embeddings import embedder, index
 from shopwise.core.events import product_updated
@@ -33,17 +34,21 @@ def reindex_all(batch_size: int = 64) -> int:
     return done
 
 
-def _reembed_product(product_id: int, **_: object) -> None:
-    with session_scope() as session:
-        product = session.get(Product, product_id)
-        if product is None:
-            return
-        try:
-            vector = embedder.embed_texts([embedder.product_text(product)])[0]
-        except embedder.EmbeddingError:
-            logger.warning("could not re-embed product %s; search may be stale", product_id)
-            return
-        index.upsert(session, product_id, vector)
+def _reembed_product(product_id: int, session: Session | None = None, **_: object) -> None:
+    """Receiver for ``product_updated``: refresh one product's vector."""
+    if session is None:
+        with session_scope() as own_session:
+            _reembed_product(product_id, own_session)
+        return
+    product = session.get(Product, product_id)
+    if product is None:
+        return
+    try:
+        vector = embedder.embed_texts([embedder.product_text(product)])[0]
+    except embedder.EmbeddingError:
+        logger.warning("could not re-embed product %s; search may be stale", product_id)
+        return
+    index.upsert(session, product_id, vector)
 
 
 product_updated.connect(_reembed_product)
