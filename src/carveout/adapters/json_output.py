@@ -27,8 +27,8 @@ from carveout.domain.model import (
     Edge,
     Evidence,
     Module,
-    Severity,
     Service,
+    Severity,
 )
 
 SCHEMA_ID = "carveout.analysis/1"
@@ -123,7 +123,9 @@ def validate_analysis_json(data: dict[str, Any]) -> list[str]:
     validator = Draft202012Validator(_schema())
     problems = []
     for error in validator.iter_errors(data):
-        problems.append((list(map(str, error.absolute_path)), f"{error.json_path}: {error.message}"))
+        problems.append(
+            (list(map(str, error.absolute_path)), f"{error.json_path}: {error.message}")
+        )
     return [message for _, message in sorted(problems)]
 
 

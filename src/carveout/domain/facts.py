@@ -164,7 +164,10 @@ class AttributeWrite:
 
 @dataclass(frozen=True, slots=True)
 class AttributeRef:
-    """A dotted chain read from a name bound by import (`llm._client.chat`)."""
+    """A dotted chain read from a name bound by import that names a private attribute
+    (`llm._client.chat`), or a configuration read cut after its last constant-style part:
+    `settings.OPENAI_MODEL` on an imported project name, `request.app.state.config.KEY`
+    through a part named config or settings."""
 
     line: int
     chain: str

@@ -229,7 +229,7 @@ class Metric:
     name: str
     value: float
     definition: str
-    better: str  # "lower" or "higher"
+    better: str  # "lower", "higher", or "neither" for plain counts
 
 
 @dataclass(frozen=True, slots=True)

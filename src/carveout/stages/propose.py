@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from carveout.domain.model import (
     Capability,
@@ -34,6 +35,21 @@ REFINEMENT_PASSES = 20
 """The most passes the growth step makes over the modules before it stops looking."""
 
 _CAPABILITY_ORDER = {capability: index for index, capability in enumerate(Capability)}
+
+# One word per capability for the names of merged services (`chat_and_embeddings`); a
+# service with a single capability is named by the capability's own value.
+_SHORT_NAMES = {
+    Capability.CHAT: "chat",
+    Capability.EMBEDDINGS: "embeddings",
+    Capability.IMAGE: "image",
+    Capability.VIDEO: "video",
+    Capability.SPEECH_TO_TEXT: "transcription",
+    Capability.TEXT_TO_SPEECH: "speech",
+    Capability.MODERATION: "moderation",
+    Capability.RERANKING: "reranking",
+    Capability.AGENTS: "agents",
+    Capability.LOCAL_INFERENCE: "local_inference",
+}
 
 
 def propose_services(
@@ -74,15 +90,16 @@ def propose_services(
     logger.debug("proposing at most %d services (seed %d)", max_services, seed)
 
     # Plain inputs: sorted module names, statement counts per pair, capabilities per module.
+    edges = tuple(edges)
     names = sorted({module.name for module in modules})
     graph = _ImportGraph.build(names, edges)
-    direct, orchestrating = _capabilities_by_module(names, labels)
+    capabilities = _Labels.build(names, labels)
 
-    # Seeds: one group per capability, then merged by shared core and by the cap.
-    groups = _merge_to_cap(_seed_groups(direct, orchestrating), graph, max_services)
+    # Seeds: one group per capability, merged where cores share a module, then to the cap.
+    groups = _merge_to_cap(_seed_groups(capabilities), graph, max_services)
 
     # Growth: every other module is placed by its import statements, until stable.
-    part_of, reasons = _place_modules(names, graph, groups, orchestrating, max_services)
+    part_of, reasons = _place_modules(names, graph, groups, capabilities, max_services)
 
     # Services with their blockers, and the metrics of the whole partition.
     services = tuple(
@@ -99,7 +116,7 @@ def propose_services(
         services=services,
         monolith=tuple(m for m in names if part_of[m] == MONOLITH),
         placements=tuple(Placement(m, part_of[m], reasons[m]) for m in names),
-        metrics=partition_metrics(part_of, edges),
+        metrics=_metrics(part_of, graph),
     )
 
 
@@ -111,72 +128,7 @@ def partition_metrics(part_of: Mapping[str, str], edges: Iterable[Edge]) -> tupl
     so when every module is in a service the monolith is not a part. Values are rounded to
     4 decimals; ICP is 0.0 without edges and SM is 0.0 without modules.
     """
-    graph = _ImportGraph.build(sorted(part_of), edges)
-    sizes = Counter(part_of.values())
-    inside: Counter[str] = Counter()
-    between: Counter[tuple[str, str]] = Counter()
-    for (source, target), weight in graph.weights.items():
-        first, second = sorted((part_of[source], part_of[target]))
-        if first == second:
-            inside[first] += weight
-        else:
-            between[(first, second)] += weight
-
-    total = sum(graph.weights.values())
-    cross = sum(between.values())
-    icp = cross / total if total else 0.0
-
-    parts = sorted(sizes)
-    count = len(parts)
-    cohesion = sum(inside[p] / sizes[p] ** 2 for p in parts) / count if count else 0.0
-    coupling = 0.0
-    if count > 1:
-        pair_sum = sum(weight / (2 * sizes[a] * sizes[b]) for (a, b), weight in between.items())
-        coupling = pair_sum / (count * (count - 1) / 2)
-
-    services = [p for p in parts if p != MONOLITH]
-    return (
-        Metric(
-            name="ICP",
-            value=round(icp, 4),
-            definition=(
-                "Inter-partition call percentage: import statements that cross from one part "
-                "to another, divided by all import statements between project modules "
-                f"({cross} of {total}); parts are the services plus the monolith."
-            ),
-            better="lower",
-        ),
-        Metric(
-            name="SM",
-            value=round(cohesion - coupling, 4),
-            definition=(
-                "Structural modularity: (1/K)·Σ μ_i/N_i² − [Σ_{i<j} σ_ij/(2·N_i·N_j)] / "
-                "(K(K−1)/2), where K is the number of parts, μ_i the import statements "
-                "inside part i, σ_ij those between parts i and j (both ways) and N_i the "
-                "modules in part i; the first term rewards dense parts, the second penalises "
-                f"imports between them (K = {count}; the cohesion term alone when K = 1)."
-            ),
-            better="higher",
-        ),
-        Metric(
-            name="services",
-            value=float(len(services)),
-            definition="Number of proposed services (the monolith is not counted).",
-            better="neither",
-        ),
-        Metric(
-            name="modules_in_services",
-            value=float(sum(sizes[p] for p in services)),
-            definition="Number of modules placed in a proposed service.",
-            better="neither",
-        ),
-        Metric(
-            name="modules_in_monolith",
-            value=float(sizes[MONOLITH]),
-            definition="Number of modules that stay in the monolith.",
-            better="neither",
-        ),
-    )
+    return _metrics(part_of, _ImportGraph.build(sorted(part_of), edges))
 
 
 def service_surface(
@@ -188,19 +140,19 @@ def service_surface(
     `imports_by_module` maps an importing module to its resolved imports as
     (target module, imported name or None, line). Entries of modules inside the service are
     skipped. `import x.y` (name None) puts the module itself on the surface as name "*",
-    as does `from pkg import sub` when `pkg.sub` is a service module and `pkg` is not; a
-    star import gives name "*". The result is sorted by (module, name), with `used_by`
-    sorted and deduplicated.
+    as does `from pkg import sub` whenever `pkg.sub` is a service module (a submodule wins
+    over a same-named attribute of `pkg`); a star import gives name "*". The result is
+    sorted by (module, name), with `used_by` sorted and deduplicated.
     """
     users: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
     for importer, imports in imports_by_module.items():
         if importer in service_modules:
             continue
         for target, name, _line in imports:
-            if target in service_modules:
-                users[(target, name or "*")].add(importer)
-            elif name and f"{target}.{name}" in service_modules:
+            if name and f"{target}.{name}" in service_modules:
                 users[(f"{target}.{name}", "*")].add(importer)
+            elif target in service_modules:
+                users[(target, name or "*")].add(importer)
     return tuple(
         SurfaceName(module=module, name=name, used_by=tuple(sorted(importers)))
         for (module, name), importers in sorted(users.items())
@@ -239,7 +191,9 @@ class _ImportGraph:
             neighbours[source][target] += weight
             neighbours[target][source] += weight
             importers[target][source] += weight
-        return cls(weights=dict(weights), neighbours=neighbours, importers=importers)
+        return cls(
+            weights=dict(sorted(weights.items())), neighbours=neighbours, importers=importers
+        )
 
     def between(self, left: Iterable[str], right: frozenset[str]) -> int:
         """Import statements between two module sets, both directions."""
@@ -251,6 +205,80 @@ class _ImportGraph:
         )
 
 
+# --- metrics ---------------------------------------------------------------------------
+
+
+def _metrics(part_of: Mapping[str, str], graph: _ImportGraph) -> tuple[Metric, ...]:
+    """ICP, SM and the counts of `partition_metrics`, on an already built graph."""
+    sizes = Counter(part_of.values())
+    inside: Counter[str] = Counter()
+    between: Counter[tuple[str, str]] = Counter()
+    for (source, target), weight in graph.weights.items():
+        first, second = sorted((part_of[source], part_of[target]))
+        if first == second:
+            inside[first] += weight
+        else:
+            between[(first, second)] += weight
+
+    total = sum(graph.weights.values())
+    cross = sum(between.values())
+    icp = cross / total if total else 0.0
+
+    parts = sorted(sizes)
+    count = len(parts)
+    cohesion = sum(inside[p] / sizes[p] ** 2 for p in parts) / count if count else 0.0
+    coupling = 0.0
+    if count > 1:
+        pair_sum = sum(
+            weight / (2 * sizes[a] * sizes[b]) for (a, b), weight in sorted(between.items())
+        )
+        coupling = pair_sum / (count * (count - 1) / 2)
+
+    services = [p for p in parts if p != MONOLITH]
+    return (
+        Metric(
+            name="ICP",
+            value=_rounded(icp),
+            definition=(
+                "Inter-partition call percentage: import statements that cross from one part "
+                "to another, divided by all import statements between project modules "
+                f"({cross} of {total}); parts are the services plus the monolith."
+            ),
+            better="lower",
+        ),
+        Metric(
+            name="SM",
+            value=_rounded(cohesion - coupling),
+            definition=(
+                "Structural modularity: (1/K)·Σ μ_i/N_i² − [Σ_{i<j} σ_ij/(2·N_i·N_j)] / "
+                "(K(K−1)/2), where K is the number of parts, μ_i the import statements "
+                "inside part i, σ_ij those between parts i and j (both ways) and N_i the "
+                "modules in part i; the first term rewards dense parts, the second penalises "
+                f"imports between them (K = {count}; the cohesion term alone when K = 1)."
+            ),
+            better="higher",
+        ),
+        Metric(
+            name="services",
+            value=float(len(services)),
+            definition="Number of proposed services (the monolith is not counted).",
+            better="neither",
+        ),
+        Metric(
+            name="modules_in_services",
+            value=float(sum(sizes[p] for p in services)),
+            definition="Number of modules placed in a proposed service.",
+            better="neither",
+        ),
+        Metric(
+            name="modules_in_monolith",
+            value=float(sizes[MONOLITH]),
+            definition="Number of modules that stay in the monolith.",
+            better="neither",
+        ),
+    )
+
+
 # --- seeds -----------------------------------------------------------------------------
 
 
@@ -260,88 +288,95 @@ class _Group:
 
     capabilities: tuple[Capability, ...]
     core: frozenset[str]
-    seed_reasons: Mapping[str, str]  # core module -> why it is a seed
-    notes: tuple[str, ...] = field(default=())  # why capabilities were merged
+    notes: tuple[str, ...] = ()  # why capabilities were merged
 
-    @property
+    @cached_property
     def name(self) -> str:
-        return "_and_".join(capability.value for capability in self.capabilities)
+        """`chat`, `chat_and_embeddings`, `chat_embeddings_and_image`: a valid identifier."""
+        if len(self.capabilities) == 1:
+            return self.capabilities[0].value
+        words = [_SHORT_NAMES.get(c, c.value) for c in self.capabilities]
+        return "_".join(words[:-1]) + "_and_" + words[-1]
 
     def merged_with(self, other: _Group, note: str) -> _Group:
-        capabilities = sorted({*self.capabilities, *other.capabilities}, key=_CAPABILITY_ORDER.get)
-        reasons = {**other.seed_reasons, **self.seed_reasons}
-        for module in self.core & other.core:
-            reasons[module] = _seed_sentence(
-                [c for c in capabilities if c in _capabilities_in(self, other, module)],
-                direct=True,
-            )
         return _Group(
-            capabilities=tuple(capabilities),
+            capabilities=_in_order({*self.capabilities, *other.capabilities}),
             core=self.core | other.core,
-            seed_reasons=reasons,
             notes=(*self.notes, *other.notes, note),
         )
 
 
-def _capabilities_in(left: _Group, right: _Group, module: str) -> set[Capability]:
-    return {
-        *(left.capabilities if module in left.core else ()),
-        *(right.capabilities if module in right.core else ()),
-    }
+@dataclass(frozen=True)
+class _Labels:
+    """Capabilities per module: those it calls a provider for, those it orchestrates."""
+
+    direct: Mapping[str, frozenset[Capability]]
+    orchestrating: Mapping[str, frozenset[Capability]]
+
+    @classmethod
+    def build(cls, names: Sequence[str], labels: Iterable[ModuleLabel]) -> _Labels:
+        known = set(names)
+        direct: defaultdict[str, set[Capability]] = defaultdict(set)
+        orchestrating: defaultdict[str, set[Capability]] = defaultdict(set)
+        for label in labels:
+            if label.module not in known:
+                logger.debug("ignored the label of %s: not a project module", label.module)
+                continue
+            (direct if label.direct else orchestrating)[label.module].update(label.capabilities)
+        return cls(
+            direct={m: frozenset(c) for m, c in direct.items() if c},
+            orchestrating={
+                m: frozenset(c - direct.get(m, set()))
+                for m, c in orchestrating.items()
+                if c - direct.get(m, set())
+            },
+        )
+
+    @property
+    def direct_capabilities(self) -> frozenset[Capability]:
+        return frozenset().union(*self.direct.values())
+
+    def seed_sentence(self, module: str, capabilities: Iterable[Capability]) -> str:
+        """Why `module` is in the core of a service carrying `capabilities`."""
+        called = _in_order(set(capabilities) & self.direct.get(module, frozenset()))
+        orchestrated = _in_order(
+            (set(capabilities) & self.orchestrating.get(module, frozenset()))
+            - self.direct_capabilities
+        )
+        sentences = []
+        if called:
+            kind = " and ".join(c.value for c in called)
+            sentences.append(
+                f"calls {kind} providers directly"
+                if len(called) > 1
+                else f"calls {_article(kind)} {kind} provider directly"
+            )
+        if orchestrated:
+            kind = " and ".join(c.value for c in orchestrated)
+            whose = "their providers" if len(orchestrated) > 1 else "its provider"
+            sentences.append(f"orchestrates {kind}, and no module calls {whose} directly")
+        return "; ".join(sentences)
 
 
-def _capabilities_by_module(
-    names: Sequence[str], labels: Iterable[ModuleLabel]
-) -> tuple[dict[str, set[Capability]], dict[str, set[Capability]]]:
-    """Split labels into direct capabilities and orchestration capabilities per module."""
-    known = set(names)
-    direct: defaultdict[str, set[Capability]] = defaultdict(set)
-    orchestrating: defaultdict[str, set[Capability]] = defaultdict(set)
-    for label in labels:
-        if label.module not in known:
-            logger.debug("ignored the label of %s: not a project module", label.module)
-            continue
-        (direct if label.direct else orchestrating)[label.module].update(label.capabilities)
-    for module, capabilities in direct.items():
-        orchestrating[module] -= capabilities
-    return dict(direct), {m: c for m, c in orchestrating.items() if c}
+def _seed_groups(labels: _Labels) -> list[_Group]:
+    """One group per capability, merged where cores share a module (a module has one part).
 
-
-def _seed_groups(
-    direct: Mapping[str, set[Capability]], orchestrating: Mapping[str, set[Capability]]
-) -> list[_Group]:
-    """One group per capability (core = direct modules, else orchestration modules), then
-    capabilities whose cores share a module are merged, since a module has one part."""
+    A capability's core is its direct modules, or its orchestration modules when no module
+    calls its provider directly.
+    """
     cores: defaultdict[Capability, set[str]] = defaultdict(set)
-    for module, capabilities in direct.items():
+    for module, capabilities in labels.direct.items():
         for capability in capabilities:
             cores[capability].add(module)
-    for module, capabilities in orchestrating.items():
-        for capability in capabilities:
-            if capability not in cores or module in cores[capability]:
-                continue
-        for capability in capabilities:
-            if not any(capability in caps for caps in direct.values()):
-                cores[capability].add(module)
+    called = labels.direct_capabilities
+    for module, capabilities in labels.orchestrating.items():
+        for capability in capabilities - called:
+            cores[capability].add(module)
 
     groups: list[_Group] = []
-    for capability in sorted(cores, key=_CAPABILITY_ORDER.get):
-        core = frozenset(cores[capability])
-        is_direct = any(capability in direct.get(m, ()) for m in core)
-        reasons = {
-            m: _seed_sentence(
-                sorted(
-                    (c for c in (direct if is_direct else orchestrating)[m] if c in cores),
-                    key=_CAPABILITY_ORDER.get,
-                ),
-                direct=is_direct,
-            )
-            for m in core
-        }
-        group = _Group(capabilities=(capability,), core=core, seed_reasons=reasons)
-
-        # A module in two cores joins the two capabilities into one service.
-        for other in [g for g in groups if g.core & core]:
+    for capability in _in_order(cores):
+        group = _Group(capabilities=(capability,), core=frozenset(cores[capability]))
+        for other in [g for g in groups if g.core & group.core]:
             groups.remove(other)
             shared = sorted(other.core & group.core)
             note = (
@@ -354,51 +389,37 @@ def _seed_groups(
 
 
 def _merge_to_cap(groups: list[_Group], graph: _ImportGraph, max_services: int) -> list[_Group]:
-    """Merge the most connected pair of groups until at most `max_services` remain."""
+    """Merge the most connected pair of groups until at most `max_services` remain.
+
+    Ties go to the pair with fewer core modules, then to the first pair by name.
+    """
     if max_services == 0:
         return []
     groups = sorted(groups, key=lambda g: g.name)
     while len(groups) > max_services:
         count = len(groups)
-        weight, _size, left, right = min(
-            (
-                -graph.between(a.core, b.core),
-                len(a.core) + len(b.core),
-                a.name,
-                b.name,
-            )
+        negative_weight, _size, left, right = min(
+            (-graph.between(a.core, b.core), len(a.core) + len(b.core), a.name, b.name)
             for index, a in enumerate(groups)
             for b in groups[index + 1 :]
         )
         first = next(g for g in groups if g.name == left)
         second = next(g for g in groups if g.name == right)
-        if weight:
+        if negative_weight:
             why = (
-                f"their cores share {_plural(-weight, 'import statement')}, "
+                f"their cores share {_plural(-negative_weight, 'import statement')}, "
                 "the most of any pair"
             )
         else:
-            why = "no pair of cores is connected, so the smallest pair was merged"
+            why = "no two cores are connected, so the smallest pair was merged"
         note = (
             f"{left} and {right} were merged to hold max_services={max_services} "
-            f"({count} services before): {why}"
+            f"({count} candidate services before): {why}"
         )
         logger.debug("merge: %s", note)
-        groups = sorted(
-            [g for g in groups if g is not first and g is not second]
-            + [first.merged_with(second, note)],
-            key=lambda g: g.name,
-        )
+        rest = [g for g in groups if g is not first and g is not second]
+        groups = sorted([*rest, first.merged_with(second, note)], key=lambda g: g.name)
     return groups
-
-
-def _seed_sentence(capabilities: Sequence[Capability], *, direct: bool) -> str:
-    names = " and ".join(c.value for c in capabilities)
-    if direct:
-        provider = "providers" if len(capabilities) > 1 else "provider"
-        return f"calls {'an' if names[0] in 'aeiou' else 'a'} {names} {provider} directly"
-    return f"orchestrates {names} (no module calls {'these' if len(capabilities) > 1 else 'a'} "
-    f"{names} {'providers' if len(capabilities) > 1 else 'provider'} directly)"
 
 
 # --- growth ----------------------------------------------------------------------------
@@ -414,67 +435,75 @@ def _place_modules(
     names: Sequence[str],
     graph: _ImportGraph,
     groups: Sequence[_Group],
-    orchestrating: Mapping[str, set[Capability]],
+    labels: _Labels,
     max_services: int,
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Place cores in their services, then grow services pass by pass in sorted order."""
+    """Place cores in their services, then grow services pass by pass in sorted order.
+
+    Returns the part of every module and the reason sentence for it.
+    """
     part_of = dict.fromkeys(names, MONOLITH)
     reasons: dict[str, str] = {}
+    if max_services == 0:
+        for module in names:
+            called = labels.direct.get(module)
+            seed = f" ({labels.seed_sentence(module, called)})" if called else ""
+            reasons[module] = (
+                f"stays in the monolith: max_services=0, so no service is proposed{seed}"
+            )
+        return part_of, reasons
+
+    # Cores first: they never move.
     for group in groups:
-        merges = f"; {'; '.join(group.notes)}" if group.notes else ""
+        merges = "".join(f"; {note}" for note in group.notes)
         for module in sorted(group.core):
             part_of[module] = group.name
-            reasons[module] = f"seed of {group.name}: {group.seed_reasons[module]}{merges}"
+            seed = labels.seed_sentence(module, group.capabilities)
+            reasons[module] = f"seed of {group.name}: {seed}{merges}"
 
-    # Which services each remaining module may join: orchestration only its capabilities.
+    # Which services each other module may join: orchestration only its capabilities'.
+    every_service = tuple(g.name for g in groups)
     allowed: dict[str, tuple[str, ...]] = {}
     for module in names:
-        if module in reasons:
-            continue
-        capabilities = orchestrating.get(module)
-        allowed[module] = tuple(
-            g.name for g in groups if not capabilities or capabilities & set(g.capabilities)
-        )
+        if module not in reasons:
+            orchestrated = labels.orchestrating.get(module)
+            allowed[module] = (
+                tuple(g.name for g in groups if orchestrated & set(g.capabilities))
+                if orchestrated
+                else every_service
+            )
 
-    # Refinement: re-decide every module until a pass changes nothing.
+    # Refinement: re-decide every module in sorted order until a pass changes nothing.
     settled = False
     for index in range(REFINEMENT_PASSES):
-        changed = 0
-        for module in allowed:
-            decision = _decide(module, part_of, graph, allowed[module])
+        moved = 0
+        for module, services in allowed.items():
+            decision = _decide(module, part_of, graph, services)
             if decision.part != part_of[module]:
                 part_of[module] = decision.part
-                changed += 1
-        logger.debug("growth pass %d moved %d modules", index + 1, changed)
-        if not changed:
+                moved += 1
+        logger.debug("growth pass %d moved %d modules", index + 1, moved)
+        if not moved:
             settled = True
             break
+    if not settled:
+        logger.info("growth did not settle after %d passes", REFINEMENT_PASSES)
 
     # Reasons from the final placement, so their numbers describe what was proposed.
-    for module in allowed:
-        decision = _decide(module, part_of, graph, allowed[module])
+    for module, services in allowed.items():
+        decision = _decide(module, part_of, graph, services)
         reason = decision.reason
-        if not groups and max_services == 0:
-            reason = "stays in the monolith: max_services=0, so no service is proposed"
-        elif decision.part != part_of[module] and not settled:
+        if decision.part != part_of[module]:
+            where = "the monolith" if part_of[module] == MONOLITH else part_of[module]
             reason = (
-                f"{'stays in the monolith' if part_of[module] == MONOLITH else 'joined ' + part_of[module]}"
-                f" after {REFINEMENT_PASSES} refinement passes did not settle; {decision.reason}"
+                f"left in {where} when {REFINEMENT_PASSES} refinement passes did not settle; "
+                f"now it would go to {decision.part}: {reason}"
             )
-        capabilities = orchestrating.get(module)
-        if capabilities:
-            reason += f" (orchestrates {' and '.join(_capability_values(capabilities))})"
+        orchestrated = labels.orchestrating.get(module)
+        if orchestrated:
+            reason += f" (orchestrates {' and '.join(c.value for c in _in_order(orchestrated))})"
         reasons[module] = reason
-    if max_services == 0:
-        for module, capabilities in _core_capabilities(names, orchestrating, groups).items():
-            reasons[module] = capabilities
     return part_of, reasons
-
-
-def _core_capabilities(
-    names: Sequence[str], orchestrating: Mapping[str, set[Capability]], groups: Sequence[_Group]
-) -> dict[str, str]:
-    return {}
 
 
 def _decide(
@@ -491,27 +520,33 @@ def _decide(
     user_parts = sorted(used_by)
 
     if not total:
-        return _Decision(MONOLITH, "stays in the monolith: no runtime import statement "
-                         "connects it to another module")
+        return _Decision(
+            MONOLITH,
+            "stays in the monolith: no runtime import statement connects it to another module",
+        )
     candidates = [s for s in allowed if weight_to[s]]
     if not candidates:
         return _Decision(
             MONOLITH,
             f"stays in the monolith: none of its {_plural(total, 'import statement')} "
-            "connect it to a service it may join",
+            "connects it to a service it may join",
         )
     best = min(candidates, key=lambda s: (-weight_to[s], s))
-    share = f"{weight_to[best]} of {total} import statements connect it to {best}"
-    shared = f"used by {len(user_parts)} parts (shared infrastructure)"
+    verb = "connects" if total == 1 else "connect"
+    share = f"{weight_to[best]} of {_plural(total, 'import statement')} {verb} it to {best}"
+    joined = f"{weight_to[best]} of {_plural(total, 'import statement')} {verb} it to the service"
+    shared = f"used by {len(user_parts)} parts (shared infrastructure: {_listed(user_parts)})"
 
-    other_users = [p for p in user_parts if p not in (best, MONOLITH)]
-    if other_users:
-        if len(user_parts) > 1:
-            return _Decision(MONOLITH, f"stays in the monolith: {shared}: {_listed(user_parts)}")
+    # Shared: another service imports it too.
+    other_services = [p for p in user_parts if p not in (best, MONOLITH)]
+    if other_services and len(user_parts) > 1:
+        return _Decision(MONOLITH, f"stays in the monolith: {shared}")
+    if other_services:
         return _Decision(
-            MONOLITH,
-            f"stays in the monolith: used by {other_users[0]}, while {share}",
+            MONOLITH, f"stays in the monolith: imported by {other_services[0]}, while {share}"
         )
+
+    # Most of its weight must go to the service, and the monolith may not use it more.
     if 2 * weight_to[best] <= total:
         suffix = f"; {shared}" if len(user_parts) > 1 else ""
         return _Decision(MONOLITH, f"stays in the monolith: only {share}{suffix}")
@@ -519,13 +554,13 @@ def _decide(
         return _Decision(
             MONOLITH,
             f"stays in the monolith: the monolith imports it "
-            f"{_plural(used_by[MONOLITH], 'time')}, {best} only {used_by[best]}, although "
-            f"{share}",
+            f"{_plural(used_by[MONOLITH], 'time')}, {best} only {used_by[best]}, "
+            f"although {share}",
         )
     return _Decision(
         best,
-        f"joined {best}: {share} ({best} imports it {_plural(used_by[best], 'time')}, "
-        f"the monolith {_plural(used_by[MONOLITH], 'time')})",
+        f"joined {best}: {joined}, which imports it {_plural(used_by[best], 'time')} "
+        f"(the monolith {_plural(used_by[MONOLITH], 'time')})",
     )
 
 
@@ -545,8 +580,7 @@ def _blockers(
         outside = sorted(involved - members)
         if outside and involved & members:
             sentences.add(
-                f"{coupling.kind} with {_listed(outside)} "
-                f"({_plural(len(involved), 'module')})"
+                f"{coupling.kind} with {_listed(outside)} ({_plural(len(involved), 'module')})"
             )
 
     # Import statements crossing the boundary, both ways.
@@ -578,8 +612,18 @@ def _blockers(
 # --- wording ---------------------------------------------------------------------------
 
 
-def _capability_values(capabilities: Iterable[Capability]) -> list[str]:
-    return [c.value for c in sorted(capabilities, key=_CAPABILITY_ORDER.get)]
+def _in_order(capabilities: Iterable[Capability]) -> tuple[Capability, ...]:
+    """Capabilities in the catalogue's order, which also orders merged service names."""
+    return tuple(sorted(capabilities, key=lambda c: _CAPABILITY_ORDER[c]))
+
+
+def _rounded(value: float) -> float:
+    """Four decimals, and never -0.0 (adding 0.0 turns it into 0.0)."""
+    return round(value, 4) + 0.0
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in ("a", "e", "i", "o", "u") else "a"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -1,0 +1,103 @@
+"""Read `[tool.carveout]` from the analysed project's nearest `pyproject.toml`.
+
+Every field problem is collected before raising, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from carveout.domain.errors import ConfigError
+from carveout.domain.settings import Settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+_KEY_TO_FIELD = {f.name.replace("_", "-"): f.name for f in fields(Settings)}
+
+
+def find_pyproject(path: Path) -> Path | None:
+    """The nearest `pyproject.toml` at or above `path`."""
+    path = path.resolve()
+    for folder in [path, *path.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings for analysing `path`: `[tool.carveout]`, then `overrides` (flags) on top.
+
+    Keys may be spelt with `_` or `-`. Unknown keys and wrong types raise `ConfigError`
+    listing every problem.
+    """
+    settings = Settings()
+    pyproject = find_pyproject(path)
+    if pyproject is not None:
+        table = _carveout_table(pyproject)
+        settings = _apply(settings, table, str(pyproject))
+        if settings.catalogue and not Path(settings.catalogue).is_absolute():
+            settings = replace(settings, catalogue=str(pyproject.parent / settings.catalogue))
+    if overrides:
+        settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+    return settings
+
+
+def _carveout_table(pyproject: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(str(pyproject), [f"cannot read: {error}"]) from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(pyproject), [f"not valid TOML: {error}"]) from error
+    table = data.get("tool", {}).get("carveout", {})
+    if not isinstance(table, dict):
+        raise ConfigError(str(pyproject), ["[tool.carveout] must be a table"])
+    return table
+
+
+def _apply(settings: Settings, table: dict[str, Any], source: str) -> Settings:
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    defaults = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+    for key, value in sorted(table.items()):
+        name = _KEY_TO_FIELD.get(key.replace("_", "-"))
+        if name is None:
+            known = ", ".join(sorted(_KEY_TO_FIELD))
+            problems.append(f"unknown key '{key}' (known: {known})")
+            continue
+        default = defaults[name]
+        checked = _check(key, value, default, problems)
+        if checked is not None:
+            values[name] = checked
+    if values.get("max_services", 1) < 1:
+        problems.append("'max-services' must be at least 1")
+    if problems:
+        raise ConfigError(f"[tool.carveout] in {source}", problems)
+    return replace(settings, **values)
+
+
+def _check(key: str, value: Any, default: Any, problems: list[str]) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        problems.append(f"'{key}' must be true or false, not {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        problems.append(f"'{key}' must be an integer, not {value!r}")
+    elif isinstance(default, tuple):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        problems.append(f"'{key}' must be a list of strings, not {value!r}")
+    else:
+        if isinstance(value, str):
+            return value
+        problems.append(f"'{key}' must be a string, not {value!r}")
+    return None
