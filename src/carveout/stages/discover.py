@@ -11,6 +11,7 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import os
+import posixpath
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 _SOURCE_SUFFIXES = (".py",)
+_SCRIPT_GROUPS = frozenset({"console_scripts", "gui_scripts"})
 _KNOWN_SKIPS = {
     ".pyi": "type stub (not executed code)",
     ".pyx": "Cython source (not Python)",
@@ -100,14 +102,98 @@ def discover(path: Path, settings: Settings) -> Project:
     )
 
 
+def plugin_groups(project: Project) -> dict[str, tuple[str, ...]]:
+    """Packaging entry-point groups other than scripts, each with the project modules it
+    names (sorted): plugin seams, where a host loads code by group name. Groups naming no
+    project module are left out."""
+    groups: dict[str, set[str]] = {}
+    for entry in project.entry_points:
+        if entry.group in _SCRIPT_GROUPS or entry.module is None:
+            continue
+        groups.setdefault(entry.group, set()).add(entry.module)
+    return {group: tuple(sorted(modules)) for group, modules in sorted(groups.items())}
+
+
+def missing_init_files(project: Project) -> tuple[str, ...]:
+    """The `__init__.py` files a regular package lacks, as paths relative to the project
+    root (sorted): one for each folder below a folder holding `__init__.py` that has none
+    itself yet holds modules (directly or deeper). grimp, and so import-linter, does not
+    walk into such folders: their modules are invisible to generated rules."""
+    missing = set()
+    for folder, module in _folders_below_packages(project):
+        if module in project.namespace_packages:
+            missing.add(posixpath.join(folder, "__init__.py") if folder != "." else "__init__.py")
+    return tuple(sorted(missing))
+
+
+def write_missing_init_files(project: Project) -> tuple[str, ...]:
+    """Create the files `missing_init_files` lists, empty, under the project root; return
+    those created (sorted). Touches the user's tree: call it only when the user asks."""
+    created = []
+    for relative in missing_init_files(project):
+        target = Path(project.root) / relative
+        if not target.exists():
+            target.write_text("", encoding="utf-8")
+            created.append(relative)
+    return tuple(created)
+
+
+def invisible_modules(project: Project) -> frozenset[str]:
+    """Modules (namespace packages included) that import-linter cannot see: those in or
+    below a folder lacking `__init__.py` inside a regular package."""
+    blind = {
+        module
+        for _, module in _folders_below_packages(project)
+        if module in project.namespace_packages
+    }
+    every = {f.module for f in project.files} | set(project.namespace_packages)
+    return frozenset(m for m in every if m in blind or any(m.startswith(b + ".") for b in blind))
+
+
 def module_name(relative: Path) -> str | None:
-    """`pkg/sub/mod.py` -> `pkg.sub.mod`; `pkg/__init__.py` -> `pkg`; None if not a name."""
-    parts = list(relative.with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    if not parts or not all(p.isidentifier() for p in parts):
+    """`pkg/sub/mod.py` -> `pkg.sub.mod`; `pkg/__init__.py` -> `pkg`; None if not a name.
+
+    Folders must be identifiers. A file name need only be free of extra dots, as for
+    grimp: `migrations/0001_initial.py` cannot be named by an import statement, but
+    `importlib` imports it (Django does) and its own imports are real.
+    """
+    if not relative.parts:
         return None
-    return ".".join(parts)
+    *folders, filename = relative.parts
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    if stem == "__init__":
+        names = folders
+    elif not stem or "." in stem or stem != stem.strip():
+        return None
+    else:
+        names = [*folders, stem]
+    if not names or not all(folder.isidentifier() for folder in folders):
+        return None
+    return ".".join(names)
+
+
+def _folders_below_packages(project: Project) -> set[tuple[str, str]]:
+    """(folder path, package name) of every folder holding modules that lies below a folder
+    with `__init__.py`; the folder path is relative to the project root."""
+    packages = {f.module for f in project.files if f.kind is ModuleKind.PACKAGE}
+    found = set()
+    for file in project.files:
+        parts = file.module.split(".")
+        folders = parts if file.kind is ModuleKind.PACKAGE else parts[:-1]
+        folder_path = posixpath.dirname(file.path)
+        # walk up from the file's folder: folder_path holds the package ".".join(folders)
+        chain = []
+        for depth in range(len(folders), 0, -1):
+            chain.append((folder_path, ".".join(folders[:depth])))
+            folder_path = posixpath.dirname(folder_path) or "."
+        chain.reverse()  # outermost first
+        inside_package = False
+        for path, name in chain:
+            if inside_package:
+                found.add((path, name))
+            if name in packages:
+                inside_package = True
+    return found
 
 
 def _find_roots(root: Path) -> list[Path]:
@@ -135,7 +221,12 @@ def _walk(
     seen: set[Path],
 ) -> None:
     excludes = DEFAULT_EXCLUDES + tuple(settings.exclude)
-    for folder, dirnames, filenames in os.walk(start, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else start
+        skipped.append(Skipped(_relative(where, project_root) + "/", f"cannot read: {error}"))
+
+    for folder, dirnames, filenames in os.walk(start, onerror=unreadable, followlinks=False):
         here = Path(folder)
         kept = []
         for dirname in sorted(dirnames):
@@ -153,7 +244,9 @@ def _walk(
             suffix = file.suffix
             if suffix == ".ipynb":
                 if not settings.include_notebooks:
-                    skipped.append(Skipped(relative_path, "notebook (read with --include-notebooks)"))
+                    skipped.append(
+                        Skipped(relative_path, "notebook (read with --include-notebooks)")
+                    )
                     continue
             elif suffix in _KNOWN_SKIPS:
                 skipped.append(Skipped(relative_path, _KNOWN_SKIPS[suffix]))
@@ -200,6 +293,8 @@ def _folder_skip_reason(
         return "virtual environment"
     for pattern in excludes:
         if fnmatch.fnmatch(dirname, pattern):
+            if pattern in DEFAULT_EXCLUDES and _is_subpackage(child):
+                continue  # `pip/_internal/operations/build/` is code, not build output
             return f"excluded folder (matches '{pattern}')"
     if not settings.include_tests and dirname in TEST_FOLDERS:
         return "test folder (include with include_tests = true)"
@@ -218,9 +313,14 @@ def _file_skip_reason(
         filename.startswith("test_") or filename.endswith("_test.py") or filename == "conftest.py"
     ):
         return "test file (include with include_tests = true)"
-    if filename == "setup.py":
+    if filename == "setup.py" and not (file.parent / "__init__.py").is_file():
         return "packaging script (setup.py)"
     return None
+
+
+def _is_subpackage(folder: Path) -> bool:
+    """A folder with `__init__.py` inside a folder with `__init__.py`."""
+    return (folder / "__init__.py").is_file() and (folder.parent / "__init__.py").is_file()
 
 
 def _holds_python(folder: Path) -> bool:
@@ -264,27 +364,26 @@ def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
             project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             project = {}
-        for group in ("scripts", "gui-scripts"):
-            for name, target in (project.get(group) or {}).items():
-                found.append((f"console_scripts:{group}", name, str(target)))
-        for group, table in (project.get("entry-points") or {}).items():
-            for name, target in (table or {}).items():
-                found.append((group, name, str(target)))
-    ini_files = [root / "setup.cfg", *sorted(root.glob("*.dist-info/entry_points.txt"))]
-    for ini in ini_files:
-        if not ini.is_file():
-            continue
-        parser = configparser.ConfigParser(interpolation=None)
+        if not isinstance(project, dict):
+            project = {}
+        for key, group in (("scripts", "console_scripts"), ("gui-scripts", "gui_scripts")):
+            table = project.get(key)
+            if isinstance(table, dict):
+                found.extend((group, name, str(target)) for name, target in table.items())
+        groups = project.get("entry-points")
+        for group, table in groups.items() if isinstance(groups, dict) else ():
+            if isinstance(table, dict):
+                found.extend((group, name, str(target)) for name, target in table.items())
+    found.extend(_setup_cfg_entry_points(root / "setup.cfg"))
+    for ini in sorted(root.glob("*.dist-info/entry_points.txt")):
+        parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+        parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
             parser.read_string(ini.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, configparser.Error):
             continue
         for section in parser.sections():
-            group = section.removeprefix("options.entry_points")
-            if ini.name == "setup.cfg" and not section.startswith("options.entry_points"):
-                continue
-            for name, target in parser.items(section):
-                found.append((group.strip(":") or section, name, target.strip()))
+            found.extend((section, name, target.strip()) for name, target in parser.items(section))
 
     entry_points = []
     for group, name, target in found:
@@ -292,6 +391,28 @@ def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
         module = module_part if module_part in modules else None
         entry_points.append(EntryPoint(group, name, target, module))
     return sorted(set(entry_points), key=lambda e: (e.group, e.name, e.target))
+
+
+def _setup_cfg_entry_points(path: Path) -> list[tuple[str, str, str]]:
+    """`[options.entry_points]` of setup.cfg: each option is a group whose value holds
+    `name = target` lines."""
+    if not path.is_file():
+        return []
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return []
+    if not parser.has_section("options.entry_points"):
+        return []
+    found = []
+    for group, value in parser.items("options.entry_points"):
+        for line in value.splitlines():
+            name, equals, target = line.partition("=")
+            if equals and name.strip() and target.strip():
+                found.append((group, name.strip(), target.strip()))
+    return found
 
 
 def _first_per_name(files: list[SourceFile]) -> tuple[list[SourceFile], list[SourceFile]]:
@@ -316,7 +437,8 @@ def _clashes(files: list[SourceFile]) -> list[Diagnostic]:
             paths = ", ".join(sorted(f.path for f in claimants))
             diagnostics.append(
                 Diagnostic(
-                    claimants[0].path, 1,
+                    claimants[0].path,
+                    1,
                     f"module name {name} is claimed by several files ({paths}); "
                     "Python imports the package",
                     kind="module-name-clash",

@@ -7,7 +7,6 @@ questions they answer, but not in runtime cycles (`Edge.is_runtime`).
 
 from __future__ import annotations
 
-import itertools
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,13 +14,20 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from carveout.domain.facts import Confidence, Diagnostic, Origin, Scope
+from carveout.domain.facts import Confidence, Diagnostic, Guard, ImportFact, Origin, Scope
 from carveout.domain.model import Cycle, Edge, Module, ModuleKind
+from carveout.stages.discover import plugin_groups
 from carveout.stages.resolve import ProjectIndex, is_stdlib
 
 _IMPORT_TIME_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL, Scope.CLASS})
-_CYCLE_SAMPLE = 2000
-_CYCLE_LENGTH_BOUND = 8
+# a dotted string ending in one of these names a file, not a module ("config.yaml")
+# fmt: off
+_FILE_SUFFIXES = frozenset({
+    "py", "pyc", "json", "yaml", "yml", "toml", "cfg", "ini", "txt", "md", "rst", "csv", "html",
+    "htm", "xml", "log", "db", "sqlite", "png", "jpg", "jpeg", "gif", "svg", "zip", "gz", "tar",
+    "whl", "env", "lock", "js", "css", "pkl", "pt", "bin", "onnx", "npy",
+})
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +42,20 @@ class ModuleGraph:
 def build_graph(index: ProjectIndex) -> ModuleGraph:
     """Resolve every import fact of every module into edges between project modules.
 
-    Third-party imports become `external` edges to the top-level package name. Relative
-    imports that climb above the top-level package and absolute imports of missing project
-    modules become diagnostics.
+    Third-party imports become `external` edges to the top-level package name. Importing
+    `a.b.c` also gives `origin=implicit_parent` edges to the regular packages `a` and `a.b`
+    (their `__init__.py` runs first). Dotted strings naming a project module give
+    `framework_string` edges; a string equal to a packaging entry-point group gives
+    `entry_point` edges to the group's targets. Diagnostics: relative imports climbing above
+    the top-level package and missing project modules (`unresolved-import`), dynamic imports
+    with no literal target (`dynamic-import`), dotted strings naming no project module in a
+    module that names others (`unresolved-dotted-string`), and project modules named like a
+    standard-library module (`stdlib-shadow`).
     """
     modules = _modules(index)
     edges: set[Edge] = set()
     diagnostics: list[Diagnostic] = []
+    plugin_targets = _plugin_targets(index)
     for name in sorted(index.files):
         facts = index.facts.get(name)
         if facts is None:
@@ -51,7 +64,22 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
         extra_roots = _extra_roots(index, name)
         for fact in facts.imports:
             edges.update(_edges_of_import(index, name, path, fact, extra_roots, diagnostics))
-        edges.update(_framework_string_edges(index, name))
+        for dynamic in facts.dynamic_imports:
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    dynamic.line,
+                    f"dynamic import {dynamic.call}({dynamic.expression}) names no literal "
+                    "module: its target is unknown",
+                    "dynamic-import",
+                )
+            )
+        strings = list(_framework_string_edges(index, name))
+        edges.update(strings)
+        if strings:
+            diagnostics.extend(_unresolved_dotted_strings(index, name, path))
+        edges.update(_entry_point_edges(index, name, plugin_targets))
+    diagnostics.extend(_stdlib_shadows(index))
     ordered = tuple(sorted(edges, key=_edge_key))
     return ModuleGraph(modules, ordered, tuple(sorted(set(diagnostics), key=_diagnostic_key)))
 
@@ -59,9 +87,12 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
 def find_cycles(edges: Sequence[Edge]) -> tuple[Cycle, ...]:
     """Every strongly connected component of the runtime graph, with a shortest cycle.
 
-    A component is deferred when it has no cycle using import-time edges only (module,
-    conditional and class-body scope). Breaking edges are chosen greedily by how many of
-    the component's (sampled) cycles each one breaks.
+    Only `Edge.is_runtime` edges count (no type-checking-only, implicit-parent or external
+    edges). A component is deferred when no cycle in it uses import-time edges only (module,
+    conditional and class-body scope): every loop goes through an import inside a function.
+    `path` is a shortest import-time cycle when there is one, else a shortest cycle; it
+    starts and ends with the same module. Breaking edges are chosen greedily, each the edge
+    on most of the component's remaining (sampled) cycles, so the list is ranked.
     """
     runtime = nx.DiGraph()
     import_time = nx.DiGraph()
@@ -80,20 +111,33 @@ def find_cycles(edges: Sequence[Edge]) -> tuple[Cycle, ...]:
         sub = runtime.subgraph(members)
         timed = import_time.subgraph(members)
         deferred = nx.is_directed_acyclic_graph(timed)
-        cycles.append(Cycle(members, _shortest_cycle(sub), deferred, _breaking_edges(sub)))
+        path = _shortest_cycle(sub if deferred else timed)
+        cycles.append(Cycle(members, path, deferred, _breaking_edges(sub)))
     return tuple(sorted(cycles, key=lambda c: c.modules))
 
 
-def implicit_loads(edges: Sequence[Edge], module: str) -> frozenset[str]:
-    """Every project module that importing `module` loads at import time, parents included."""
+def implicit_loads(
+    edges: Sequence[Edge], module: str, include_external: bool = False
+) -> frozenset[str]:
+    """What importing `module` loads at import time: the project modules reached through
+    import-time edges (implicit parents included) from `module` and its own parent packages,
+    and with `include_external` the third-party top-level packages those import.
+    Type-checking-only and function-level imports do not load anything at import time."""
     graph = nx.DiGraph()
     for edge in edges:
-        if (edge.scope in _IMPORT_TIME_SCOPES and edge.guard.value != "type_checking"
-                and not edge.external):
+        if edge.scope in _IMPORT_TIME_SCOPES and edge.guard is not Guard.TYPE_CHECKING:
+            if edge.external and not include_external:
+                continue
             graph.add_edge(edge.source, edge.target)
-    if module not in graph:
-        return frozenset()
-    return frozenset(nx.descendants(graph, module))
+    parts = module.split(".")
+    starts = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    loaded: set[str] = set()
+    for start in starts:
+        if start in graph:
+            loaded |= nx.descendants(graph, start)
+    loaded.update(starts[:-1])
+    loaded.discard(module)
+    return frozenset(loaded)
 
 
 # --- private helpers --------------------------------------------------------------------
@@ -114,57 +158,118 @@ def _edges_of_import(
     index: ProjectIndex,
     importer: str,
     path: str,
-    fact,  # ImportFact
+    fact: ImportFact,
     extra_roots: tuple[str, ...],
     diagnostics: list[Diagnostic],
 ) -> Iterable[Edge]:
-    tags = {"scope": fact.scope, "guard": fact.guard}
-    origin = fact.origin
+    scope, guard, origin = fact.scope, fact.guard, fact.origin
 
     # a literal prefix (f"app.plugins_{n}"): candidate edges to every module it can name
     if fact.is_prefix:
         base = index.absolute_base(importer, fact)
-        if base:
-            for module in sorted(index.modules):
-                if module.startswith(base) and module != importer:
-                    yield Edge(importer, module, fact.line, origin=Origin.DYNAMIC,
-                               confidence=Confidence.CANDIDATE, **tags)
+        matches = sorted(m for m in index.files if base and m.startswith(base) and m != importer)
+        for module in matches:
+            yield Edge(
+                importer,
+                module,
+                fact.line,
+                origin=Origin.DYNAMIC,
+                confidence=Confidence.CANDIDATE,
+                scope=scope,
+                guard=guard,
+            )
+        diagnostics.append(
+            Diagnostic(
+                path,
+                fact.line,
+                f"dynamic import of a name starting with '{base or fact.module}': "
+                f"{len(matches)} project module(s) match, linked as candidates",
+                "dynamic-import",
+            )
+        )
         return
 
     resolved = index.resolve_import(importer, fact)
     if resolved.unresolved and resolved.target is None:
         diagnostics.append(Diagnostic(path, fact.line, resolved.unresolved, "unresolved-import"))
+        # a missing (or compiled) module: the packages above it still run
+        yield from _parents(index, importer, resolved.qualified, fact.line, scope, guard)
         return
     if resolved.external is not None:
         rerooted = _through_extra_roots(index, resolved.qualified, extra_roots)
         if rerooted is not None:
-            target = rerooted
-            yield Edge(importer, target, fact.line, origin=origin, canonical=False, **tags)
-            yield from _parents(importer, target, fact.line, tags)
+            prefix, found = rerooted
+            yield Edge(
+                importer,
+                found,
+                fact.line,
+                origin=origin,
+                canonical=False,
+                scope=scope,
+                guard=guard,
+            )
+            yield from _parents(index, importer, found, fact.line, scope, guard, below=prefix)
             return
         if not is_stdlib(resolved.external) and "?" in extra_roots:
-            diagnostics.append(Diagnostic(
-                path, fact.line,
-                f"import of {resolved.qualified} may resolve through a sys.path change "
-                "carveout cannot fold to a constant", "unresolved-import"))
-        yield Edge(importer, resolved.external, fact.line, origin=origin, external=True, **tags)
+            diagnostics.append(
+                Diagnostic(
+                    path,
+                    fact.line,
+                    f"import of {resolved.qualified} may resolve through a sys.path change "
+                    "carveout cannot fold to a constant",
+                    "unresolved-import",
+                )
+            )
+        yield Edge(
+            importer,
+            resolved.external,
+            fact.line,
+            origin=origin,
+            external=True,
+            scope=scope,
+            guard=guard,
+        )
         return
     if resolved.unresolved:
         diagnostics.append(Diagnostic(path, fact.line, resolved.unresolved, "unresolved-import"))
     target = resolved.target
     if target is None or target == importer:
         return
-    yield Edge(importer, target, fact.line, origin=origin, canonical=resolved.canonical, **tags)
-    yield from _parents(importer, target, fact.line, tags)
+    confidence = Confidence.CANDIDATE if resolved.unresolved else Confidence.EXACT
+    yield Edge(
+        importer,
+        target,
+        fact.line,
+        origin=origin,
+        confidence=confidence,
+        canonical=resolved.canonical,
+        scope=scope,
+        guard=guard,
+    )
+    # reached through an inner folder on the path: only the parents under that folder run
+    yield from _parents(index, importer, target, fact.line, scope, guard, below=resolved.through)
 
 
-def _parents(importer: str, target: str, line: int, tags: dict) -> Iterable[Edge]:
-    """Importing `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` first."""
+def _parents(
+    index: ProjectIndex,
+    importer: str,
+    target: str,
+    line: int,
+    scope: Scope,
+    guard: Guard,
+    below: str = "",
+) -> Iterable[Edge]:
+    """Importing `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` first: implicit-parent
+    edges to the regular packages above `target` (below the folder `below` when the import
+    went through a folder put on the path). Namespace packages run no code."""
     parts = target.split(".")
-    for end in range(len(parts) - 1, 0, -1):
+    skip = below.count(".") + 1 if below else 0
+    for end in range(len(parts) - 1, skip, -1):
         parent = ".".join(parts[:end])
-        if parent != importer:
-            yield Edge(importer, parent, line, origin=Origin.IMPLICIT_PARENT, **tags)
+        if parent != importer and parent in index.files:
+            yield Edge(
+                importer, parent, line, origin=Origin.IMPLICIT_PARENT, scope=scope, guard=guard
+            )
 
 
 def _extra_roots(index: ProjectIndex, module: str) -> tuple[str, ...]:
@@ -195,7 +300,7 @@ def _path_to_prefix(index: ProjectIndex, folder: str) -> str | None:
         base = "" if root == "." else root
         if base and not (folder == base or folder.startswith(base + "/")):
             continue
-        relative = folder[len(base):].strip("/") if base else folder
+        relative = folder[len(base) :].strip("/") if base else folder
         if relative in ("", "."):
             return ""
         if relative.startswith(".."):
@@ -206,15 +311,15 @@ def _path_to_prefix(index: ProjectIndex, folder: str) -> str | None:
 
 def _through_extra_roots(
     index: ProjectIndex, qualified: str, extra_roots: tuple[str, ...]
-) -> str | None:
+) -> tuple[str, str] | None:
+    """(folder prefix, module) for a name found under a folder a file put on the path."""
     for prefix in extra_roots:
         if prefix == "?":
             continue
         candidate = f"{prefix}.{qualified}" if prefix else qualified
         owner = index.owner_module(candidate)
-        if owner is not None and (owner == candidate or candidate.startswith(owner + ".")):
-            if owner != prefix:
-                return owner
+        if owner is not None and owner != prefix and len(owner) > len(prefix):
+            return prefix, owner
     return None
 
 
@@ -223,9 +328,7 @@ def _framework_string_edges(index: ProjectIndex, module: str) -> Iterable[Edge]:
     facts = index.facts[module]
     for string in facts.strings:
         value = string.value.replace(":", ".")
-        if "." not in value or "/" in value or not all(
-            p.isidentifier() for p in value.split(".")
-        ):
+        if "." not in value or "/" in value or not all(p.isidentifier() for p in value.split(".")):
             continue
         if value.split(".")[0] not in index.top_levels:
             continue
@@ -237,45 +340,133 @@ def _framework_string_edges(index: ProjectIndex, module: str) -> Iterable[Edge]:
         yield Edge(module, owner, string.line, origin=Origin.FRAMEWORK_STRING)
 
 
+def _unresolved_dotted_strings(
+    index: ProjectIndex, module: str, path: str
+) -> Iterable[Diagnostic]:
+    """Dotted strings of a module that names project modules by string (a settings file)
+    which name no project module: listed, never guessed."""
+    seen = set()
+    for string in index.facts[module].strings:
+        value = string.value
+        parts = value.replace(":", ".").split(".")
+        if len(parts) < 2 or not all(p.isidentifier() for p in parts) or value in seen:
+            continue
+        if parts[-1].lower() in _FILE_SUFFIXES or parts[0] in index.top_levels:
+            continue
+        seen.add(value)
+        yield Diagnostic(
+            path,
+            string.line,
+            f"the dotted string '{value}' names no module of the project (third-party or "
+            "missing): listed, not linked",
+            "unresolved-dotted-string",
+        )
+
+
+def _plugin_targets(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
+    return plugin_groups(index.project)
+
+
+def _entry_point_edges(
+    index: ProjectIndex, module: str, plugin_targets: dict[str, tuple[str, ...]]
+) -> Iterable[Edge]:
+    """A module naming an entry-point group by string (`entry_points(group="acme.plugins")`)
+    loads that group's plugins: candidate edges to the plugin modules of the project."""
+    if not plugin_targets:
+        return
+    for string in index.facts[module].strings:
+        for target in plugin_targets.get(string.value, ()):
+            if target != module:
+                yield Edge(
+                    module,
+                    target,
+                    string.line,
+                    origin=Origin.ENTRY_POINT,
+                    confidence=Confidence.CANDIDATE,
+                )
+
+
+def _stdlib_shadows(index: ProjectIndex) -> Iterable[Diagnostic]:
+    """Project modules named like a standard-library module: a hazard whenever their
+    folder is on `sys.path` (a script run from it, or a top-level module)."""
+    for name, file in sorted(index.files.items()):
+        leaf = name.rsplit(".", 1)[-1]
+        if leaf.startswith("__") or not is_stdlib(leaf):
+            continue
+        if "." in name:
+            where = (
+                f"it shadows the standard-library module '{leaf}' for code run with its "
+                "folder on sys.path (a script in that folder)"
+            )
+        else:
+            where = f"as a top-level module it shadows the standard-library module '{leaf}'"
+        yield Diagnostic(file.path, 1, f"module {name}: {where}", "stdlib-shadow")
+
+
 def _shortest_cycle(graph: nx.DiGraph) -> tuple[str, ...]:
+    """A shortest cycle of `graph` (first in name order among the shortest), closed: the
+    first module is repeated at the end."""
     best: list[str] | None = None
     for start in sorted(graph.nodes):
-        for successor in sorted(graph.successors(start)):
-            try:
-                path = nx.shortest_path(graph, successor, start)
-            except nx.NetworkXNoPath:
-                continue
-            cycle = [start, *path]
-            if best is None or len(cycle) < len(best):
-                best = cycle
+        paths = nx.single_source_shortest_path(graph, start)
+        for source in sorted(graph.predecessors(start)):
+            if source in paths and (best is None or len(paths[source]) + 1 < len(best)):
+                best = [*paths[source], start]
         if best is not None and len(best) == 3:
-            break
+            break  # two modules importing each other: nothing is shorter
     return tuple(best or ())
 
 
 def _breaking_edges(graph: nx.DiGraph) -> tuple[tuple[str, str], ...]:
+    """A greedy set of edges whose removal leaves `graph` acyclic, most-breaking first.
+
+    Each round takes the shortest cycle through every edge still on a cycle, then picks
+    edges one at a time, each the one on most of the cycles not yet broken (ties by name),
+    until all are broken; rounds repeat while a cycle remains. The exact minimum is NP-hard.
+    """
     remaining = nx.DiGraph(graph)
     chosen: list[tuple[str, str]] = []
-    while not nx.is_directed_acyclic_graph(remaining):
-        cycles = itertools.islice(
-            nx.simple_cycles(remaining, length_bound=_CYCLE_LENGTH_BOUND), _CYCLE_SAMPLE
-        )
-        counts: Counter[tuple[str, str]] = Counter()
-        for cycle in cycles:
-            for a, b in zip(cycle, cycle[1:] + cycle[:1]):
-                counts[(a, b)] += 1
-        if counts:
+    cycles = _short_cycles(remaining)
+    while cycles:
+        while cycles:
+            counts = Counter(edge for cycle in cycles for edge in cycle)
             edge = min(counts, key=lambda e: (-counts[e], e))
-        else:
-            edge = min(nx.find_cycle(remaining), key=lambda e: (e[0], e[1]))[:2]
-        chosen.append(edge)
-        remaining.remove_edge(*edge)
+            chosen.append(edge)
+            remaining.remove_edge(*edge)
+            cycles = [cycle for cycle in cycles if edge not in cycle]
+        cycles = _short_cycles(remaining)
     return tuple(chosen)
 
 
+def _short_cycles(graph: nx.DiGraph) -> list[frozenset[tuple[str, str]]]:
+    """The shortest cycle through each edge that lies on a cycle, as sets of edges
+    (sorted, duplicates removed)."""
+    found: set[tuple[str, ...]] = set()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        sub = graph.subgraph(component)
+        for start in sub:
+            paths = nx.single_source_shortest_path(sub, start)
+            for last in sub.predecessors(start):
+                cycle = paths[last]
+                first = cycle.index(min(cycle))
+                found.add(tuple(cycle[first:] + cycle[:first]))
+    return [frozenset(zip(cycle, cycle[1:] + cycle[:1], strict=True)) for cycle in sorted(found)]
+
+
 def _edge_key(edge: Edge) -> tuple:
-    return (edge.source, edge.target, edge.line, edge.origin.value, edge.scope.value,
-            edge.guard.value, edge.confidence.value, edge.external, edge.canonical)
+    return (
+        edge.source,
+        edge.target,
+        edge.line,
+        edge.origin.value,
+        edge.scope.value,
+        edge.guard.value,
+        edge.confidence.value,
+        edge.external,
+        edge.canonical,
+    )
 
 
 def _diagnostic_key(diagnostic: Diagnostic) -> tuple:

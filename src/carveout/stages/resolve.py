@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from carveout.domain.facts import FileFacts, ImportFact
+from carveout.domain.facts import FileFacts, ImportFact, Origin, Scope
 from carveout.domain.model import ModuleKind, Project, SourceFile
 
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(
-    sys.builtin_module_names
-)
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
 _MAX_ALIAS_HOPS = 12
+# scopes whose bindings become attributes of the module object
+_ATTRIBUTE_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class ResolvedImport:
     `qualified` the absolute dotted name it binds; `external` the third-party top-level
     package; `unresolved` says why a name that should be in the project was not found;
     `canonical` is false when the target was reached under a name other than its canonical
-    one (a folder put on the path by generated code, `from api import b_pb2`).
+    one (a folder put on the path by generated code, `from api import b_pb2`), and
+    `through` is then the package whose folder served as the path entry (`svc.gen`).
     """
 
     target: str | None
@@ -37,6 +38,7 @@ class ResolvedImport:
     external: str | None = None
     unresolved: str | None = None
     canonical: bool = True
+    through: str = ""
 
 
 def is_stdlib(name: str) -> bool:
@@ -55,6 +57,8 @@ class ProjectIndex:
         )
         self.top_levels: frozenset[str] = frozenset(m.split(".")[0] for m in self.modules)
         self._bindings: dict[str, dict[str, str]] = {}
+        self._attributes: dict[str, dict[str, str]] = {}
+        self._exports: dict[str, frozenset[str]] = {}
 
     # --- modules ---------------------------------------------------------------------
 
@@ -101,83 +105,102 @@ class ProjectIndex:
         return f"{base}.{fact.module}" if fact.module else base
 
     def resolve_import(self, importer: str, fact: ImportFact) -> ResolvedImport:
+        """Where the import `fact`, written in `importer`, leads.
+
+        The name the statement imports is `M` for `import M` and `M.n` for
+        `from M import n`. It reaches that module when there is one (for `from M import n`,
+        only while `M` binds no other attribute `n` at module level: a bound attribute wins
+        over the submodule); else `M` for `from M import n` and a star import; else, for
+        `import M` alone, `M`'s direct parent package (`unresolved` says `M` is missing).
+        Otherwise `target` is None, `unresolved` says why, and `qualified` is the missing
+        name (its existing parents still run). A name outside the project's top-level
+        packages that is no standard-library module is tried against the enclosing packages
+        of `importer` (generated code that puts its own folder on the path) only when it
+        names a submodule there; else it is `external`.
+        """
         base = self.absolute_base(importer, fact)
         if base is None:
             return ResolvedImport(
-                None, fact.module, unresolved="relative import climbs above the top-level package"
+                None, "", unresolved="relative import climbs above the top-level package"
             )
-        canonical = True
+        through = ""
         if fact.level == 0 and base.split(".")[0] not in self.top_levels and not is_stdlib(base):
-            rebased = self._through_inner_folder(importer, base)
+            rebased = self._through_inner_folder(importer, base, fact.name)
             if rebased is not None:
-                base, canonical = rebased, False
-
-        if fact.name is None or fact.name == "*":
-            return self._resolve_module(base, canonical)
-        candidate = f"{base}.{fact.name}"
-        bound_in_base = self.bindings(base).get(fact.name)
-        if candidate in self.modules and bound_in_base in (None, candidate):
-            return ResolvedImport(candidate, candidate, canonical=canonical)
-        resolved = self._resolve_module(base, canonical)
-        return ResolvedImport(
-            resolved.target, candidate, resolved.external, resolved.unresolved, canonical
-        )
-
-    def _resolve_module(self, name: str, canonical: bool) -> ResolvedImport:
-        top = name.split(".")[0]
+                through = rebased[: len(rebased) - len(base) - 1]
+                base = rebased
+        top = base.split(".")[0]
         if top not in self.top_levels:
-            return ResolvedImport(None, name, external=top, canonical=canonical)
-        owner = self.owner_module(name)
-        if owner == name:
-            return ResolvedImport(owner, name, canonical=canonical)
-        return ResolvedImport(
-            owner, name, unresolved=f"no module {name} in the project", canonical=canonical
-        )
+            qualified = base if fact.name in (None, "*") else f"{base}.{fact.name}"
+            return ResolvedImport(None, qualified, external=top)
 
-    def _through_inner_folder(self, importer: str, base: str) -> str | None:
+        if fact.name is None:
+            if base in self.modules:
+                return ResolvedImport(base, base, canonical=not through, through=through)
+            parent = base.rpartition(".")[0]
+            missing = f"no module {base} in the project"
+            if parent in self.modules:
+                return ResolvedImport(parent, base, None, missing, not through, through)
+            return ResolvedImport(None, base, None, missing, not through, through)
+
+        candidate = base if fact.name == "*" else f"{base}.{fact.name}"
+        submodule = fact.name != "*" and candidate in self.modules
+        if submodule and self.attributes(base).get(fact.name) in (None, candidate):
+            return ResolvedImport(candidate, candidate, canonical=not through, through=through)
+        if base in self.modules:
+            return ResolvedImport(base, candidate, canonical=not through, through=through)
+        missing = f"no module {base} in the project"
+        return ResolvedImport(None, candidate, None, missing, not through, through)
+
+    def _through_inner_folder(self, importer: str, base: str, name: str | None) -> str | None:
         """`from api import b_pb2` in `svc/gen/api/a_pb2.py` works when generated code puts
-        `svc/gen` on the path: find the nearest enclosing package holding `base`."""
+        `svc/gen` on the path: the nearest enclosing package `P` where `P.base.name` (or
+        `P.base` for a dotted `import a.b`) is a module. A bare `import api` is left
+        external: a third-party package of the same name is as likely."""
         parts = importer.split(".")[:-1]
         while parts:
-            candidate = ".".join([*parts, base])
-            if candidate in self.modules:
-                return candidate
+            prefix = ".".join(parts)
+            inner = f"{prefix}.{base}"
+            if inner in self.modules:
+                if name is not None and name != "*" and f"{inner}.{name}" in self.modules:
+                    return inner
+                if name is None and "." in base:
+                    return inner
             parts.pop()
         return None
 
     # --- names -----------------------------------------------------------------------
 
     def bindings(self, module: str) -> dict[str, str]:
-        """Names bound at module level in `module` -> the absolute names they stand for.
+        """Names bound in `module` -> the absolute names they stand for.
 
-        Imports bind what they import; definitions and assignments bind `module.name`.
-        Function-level imports count too, below module-level ones of the same name.
+        Imports bind what they import; definitions and assignments bind `module.name`; a
+        star import binds the target's `__all__` (its public names when there is none).
+        Function-level imports count too, below module-level ones of the same name, so
+        that names used inside functions qualify.
         """
         cached = self._bindings.get(module)
-        if cached is not None:
-            return cached
+        if cached is None:
+            cached = self._bind(module, every_scope=True)
+            self._bindings[module] = cached
+        return cached
+
+    def attributes(self, module: str) -> dict[str, str]:
+        """Like `bindings`, but only the names that become attributes of the module object
+        (module-level and conditional statements; not function or class bodies)."""
+        cached = self._attributes.get(module)
+        if cached is None:
+            cached = self._bind(module, every_scope=False)
+            self._attributes[module] = cached
+        return cached
+
+    def public_names(self, module: str) -> tuple[str, ...]:
+        """The module's public surface: its literal `__all__`, else its attributes that do
+        not start with an underscore (what `from module import *` binds)."""
         facts = self.facts.get(module)
-        bound: dict[str, str] = {}
-        self._bindings[module] = bound  # filled in place: import cycles see a partial map
-        if facts is not None:
-            ordered = sorted(facts.imports, key=lambda f: (f.scope.value == "module", f.line))
-            for fact in ordered:
-                if fact.bound is None:
-                    continue
-                resolved = self.resolve_import(module, fact) if fact.level else None
-                if fact.name is None:
-                    if fact.bound == fact.module.split(".")[0] and fact.level == 0:
-                        bound[fact.bound] = fact.bound
-                    else:
-                        bound[fact.bound] = resolved.qualified if resolved else fact.module
-                else:
-                    qualified = resolved.qualified if resolved else f"{fact.module}.{fact.name}"
-                    bound[fact.bound] = qualified
-            for definition in facts.definitions:
-                bound[definition.name] = f"{module}.{definition.name}"
-            for variable in facts.globals:
-                bound[variable.name] = f"{module}.{variable.name}"
-        return bound
+        if facts is not None and facts.all_names is not None:
+            return facts.all_names
+        return tuple(sorted(n for n in self.attributes(module) if not n.startswith("_")))
 
     def qualify(self, module: str, chain: str) -> str:
         """The absolute dotted name of `chain` as written in `module`.
@@ -194,7 +217,8 @@ class ProjectIndex:
         return self.follow_reexports(name)
 
     def follow_reexports(self, qualified: str) -> str:
-        """Follow a name through the imports of the module that holds it, to its source."""
+        """Follow a name through the imports of the module that holds it, to its source
+        (module-level imports only: a function's imports bind no attribute)."""
         for _ in range(_MAX_ALIAS_HOPS):
             owner = self.owner_module(qualified)
             if owner is None or owner == qualified:
@@ -204,7 +228,7 @@ class ProjectIndex:
             facts = self.facts.get(owner)
             if facts is None:
                 return qualified
-            bound = self.bindings(owner).get(head)
+            bound = self.attributes(owner).get(head)
             if bound is None or bound == f"{owner}.{head}":
                 return qualified
             following = f"{bound}.{tail}" if tail else bound
@@ -212,3 +236,71 @@ class ProjectIndex:
                 return qualified
             qualified = following
         return qualified
+
+    def _bind(self, module: str, *, every_scope: bool) -> dict[str, str]:
+        bound: dict[str, str] = {}
+        facts = self.facts.get(module)
+        if facts is None:
+            return bound
+        imports = [
+            f
+            for f in facts.imports
+            if f.origin in (Origin.IMPORT, Origin.STAR)
+            and (every_scope or f.scope in _ATTRIBUTE_SCOPES)
+        ]
+        for fact in sorted(imports, key=lambda f: (f.scope is Scope.MODULE, f.line)):
+            base = self.absolute_base(module, fact)
+            if base is None:
+                continue
+            if fact.name == "*":
+                for name in sorted(self._star_exports(base)):
+                    bound[name] = f"{base}.{name}"
+            elif fact.name is not None and fact.bound is not None:
+                bound[fact.bound] = f"{base}.{fact.name}"
+            elif fact.bound is not None:
+                top = fact.module.split(".")[0]
+                bound[fact.bound] = top if fact.bound == top else base
+        for definition in facts.definitions:
+            bound[definition.name] = f"{module}.{definition.name}"
+        for variable in facts.globals:
+            bound[variable.name] = f"{module}.{variable.name}"
+        return bound
+
+    def _star_exports(self, module: str) -> frozenset[str]:
+        """The names `from module import *` binds: the literal `__all__`, else the public
+        names the module binds itself plus, transitively, those its own star imports bring
+        (a star-import cycle shares one set). Empty for a module outside the project."""
+        cached = self._exports.get(module)
+        if cached is not None:
+            return cached
+        names: set[str] = set()
+        pending, seen = [module], {module}
+        while pending:
+            current = pending.pop()
+            facts = self.facts.get(current)
+            if facts is None:
+                continue
+            if facts.all_names is not None:
+                names.update(facts.all_names)
+                continue
+            names.update(n for n in self._own_names(current) if not n.startswith("_"))
+            for fact in facts.imports:
+                if fact.origin is Origin.STAR and fact.scope in _ATTRIBUTE_SCOPES:
+                    base = self.absolute_base(current, fact)
+                    if base is not None and base not in seen:
+                        seen.add(base)
+                        pending.append(base)
+        exports = frozenset(names)
+        self._exports[module] = exports
+        return exports
+
+    def _own_names(self, module: str) -> set[str]:
+        """Attribute names a module binds by itself (star imports aside)."""
+        facts = self.facts[module]
+        names = {d.name for d in facts.definitions} | {g.name for g in facts.globals}
+        names.update(
+            f.bound
+            for f in facts.imports
+            if f.bound is not None and f.origin is Origin.IMPORT and f.scope in _ATTRIBUTE_SCOPES
+        )
+        return names

@@ -10,7 +10,9 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 
 from carveout.domain.facts import (
@@ -36,19 +38,46 @@ from carveout.domain.facts import (
 _SUPPRESSION = re.compile(r"#\s*carveout:\s*ignore\[([\w\-, ]+)\]")
 _SQL = re.compile(r"\b(select|insert|update|delete)\b.*\b(from|into|set)\b", re.I | re.S)
 _MUTABLE_CALLS = frozenset(
-    {"dict", "list", "set", "defaultdict", "OrderedDict", "deque", "Counter",
-     "collections.defaultdict", "collections.OrderedDict", "collections.deque",
-     "collections.Counter", "WeakValueDictionary", "weakref.WeakValueDictionary"}
+    {
+        "dict",
+        "list",
+        "set",
+        "defaultdict",
+        "OrderedDict",
+        "deque",
+        "Counter",
+        "collections.defaultdict",
+        "collections.OrderedDict",
+        "collections.deque",
+        "collections.Counter",
+        "WeakValueDictionary",
+        "weakref.WeakValueDictionary",
+    }
 )
 _MUTATING_METHODS = frozenset(
-    {"clear", "update", "append", "extend", "pop", "popitem", "setdefault", "add",
-     "remove", "discard", "insert"}
+    {
+        "clear",
+        "update",
+        "append",
+        "extend",
+        "pop",
+        "popitem",
+        "setdefault",
+        "add",
+        "remove",
+        "discard",
+        "insert",
+    }
 )
 _DYNAMIC_IMPORTERS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
-_ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault",
-                          "os.environ.pop"})
+_ENV_GETTERS = frozenset(
+    {"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"}
+)
 _PATCHERS = frozenset({"unittest.mock.patch", "mock.patch", "patch"})
 _MAX_STRING = 160
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")
+_CONFIG_PARTS = frozenset({"config", "settings", "conf", "cfg", "configuration"})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def scan_source(data: bytes) -> FileFacts:
@@ -58,7 +87,7 @@ def scan_source(data: bytes) -> FileFacts:
         return FileFacts(lines=0, parsed=False, diagnostics=(problem,))
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     try:
-        tree = ast.parse(text, type_comments=False)
+        tree = _parse(text)
     except SyntaxError as error:
         return _scan_newer_grammar(text, lines, error)
     except (ValueError, RecursionError, MemoryError) as error:
@@ -79,6 +108,14 @@ def decode_source(data: bytes) -> tuple[str | None, Diagnostic]:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, Diagnostic("", line, "source contains a null byte", kind="decode-error")
     return text, Diagnostic("", 0, "")
+
+
+def _parse(text: str) -> ast.Module:
+    """`ast.parse` without the compiler's warnings (invalid escapes are the analysed
+    code's business, not a message for carveout's user)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
 
 
 def _facts_from_tree(tree: ast.Module, text: str, lines: int, parser: str) -> FileFacts:
@@ -113,14 +150,19 @@ def _scan_newer_grammar(text: str, lines: int, error: SyntaxError) -> FileFacts:
     from carveout.stages.lowering import lower_to_running_grammar
 
     lowered = lower_to_running_grammar(text)
-    if lowered is not None:
-        try:
-            tree = ast.parse(lowered)
-        except (SyntaxError, ValueError, RecursionError):
-            pass
-        else:
-            return _facts_from_tree(tree, text, lines, parser="libcst")
-    return _unparsable(lines, error.lineno or 1, f"syntax error: {error.msg}")
+    if lowered is None:
+        return _unparsable(lines, error.lineno or 1, f"syntax error: {error.msg}")
+    try:
+        tree = _parse(lowered)
+    except (SyntaxError, ValueError, RecursionError) as lowered_error:
+        line = getattr(lowered_error, "lineno", None) or error.lineno or 1
+        return _unparsable(
+            lines,
+            line,
+            f"syntax newer than the running Python that carveout cannot lower: "
+            f"{getattr(lowered_error, 'msg', lowered_error)}",
+        )
+    return _facts_from_tree(tree, text, lines, parser="libcst")
 
 
 def _unparsable(lines: int, line: int, message: str) -> FileFacts:
@@ -177,9 +219,7 @@ def literal_string(node: ast.AST | None) -> tuple[str | None, bool]:
 
 def _template(node: ast.JoinedStr) -> str:
     """An f-string's literal parts joined by "{}": `f"{base}/v1/chat"` is "{}/v1/chat"."""
-    return "".join(
-        part.value if isinstance(part, ast.Constant) else "{}" for part in node.values
-    )
+    return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
 
 
 @dataclass
@@ -248,8 +288,9 @@ class _Collector:
         else:
             self.visit_expressions(node)
 
-    def _nested(self, body: list[ast.stmt], *, conditional: bool,
-                guard: Guard | None = None) -> None:
+    def _nested(
+        self, body: list[ast.stmt], *, conditional: bool, guard: Guard | None = None
+    ) -> None:
         saved = self.frame
         scope = saved.scope
         if conditional and scope is Scope.MODULE:
@@ -260,10 +301,17 @@ class _Collector:
 
     def _if(self, node: ast.If) -> None:
         self.visit_expression(node.test)
-        test = dotted(node.test)
-        if test in ("TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING"):
+        if _is_type_checking(node.test):
             self._nested(node.body, conditional=True, guard=Guard.TYPE_CHECKING)
             self._nested(node.orelse, conditional=True)
+            return
+        if (
+            isinstance(node.test, ast.UnaryOp)
+            and isinstance(node.test.op, ast.Not)
+            and (_is_type_checking(node.test.operand))
+        ):
+            self._nested(node.body, conditional=True)
+            self._nested(node.orelse, conditional=True, guard=Guard.TYPE_CHECKING)
             return
         if _is_version_check(node.test):
             self._nested(node.body, conditional=True, guard=Guard.VERSION_CHECK)
@@ -289,7 +337,9 @@ class _Collector:
         for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit_expression(default)
         top_level = self.frame.function is None and self.frame.scope in (
-            Scope.MODULE, Scope.CONDITIONAL)
+            Scope.MODULE,
+            Scope.CONDITIONAL,
+        )
         if top_level:
             self.definitions.append(_definition(node))
         saved = self.frame
@@ -320,16 +370,28 @@ class _Collector:
             bound = alias.asname or alias.name.split(".")[0]
             target = alias.name if alias.asname else alias.name.split(".")[0]
             self.bindings[bound] = target
-            self.imports.append(ImportFact(
-                node.lineno, alias.name, 0, None, bound, self.frame.scope, self.frame.guard))
+            self.imports.append(
+                ImportFact(
+                    node.lineno, alias.name, 0, None, bound, self.frame.scope, self.frame.guard
+                )
+            )
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         for alias in node.names:
             if alias.name == "*":
-                self.imports.append(ImportFact(
-                    node.lineno, module, node.level, "*", None, self.frame.scope,
-                    self.frame.guard, Origin.STAR))
+                self.imports.append(
+                    ImportFact(
+                        node.lineno,
+                        module,
+                        node.level,
+                        "*",
+                        None,
+                        self.frame.scope,
+                        self.frame.guard,
+                        Origin.STAR,
+                    )
+                )
                 continue
             bound = alias.asname or alias.name
             if node.level == 0:
@@ -337,9 +399,17 @@ class _Collector:
             else:
                 self.bindings.pop(bound, None)
                 self.relative_bindings.add(bound)
-            self.imports.append(ImportFact(
-                node.lineno, module, node.level, alias.name, bound, self.frame.scope,
-                self.frame.guard))
+            self.imports.append(
+                ImportFact(
+                    node.lineno,
+                    module,
+                    node.level,
+                    alias.name,
+                    bound,
+                    self.frame.scope,
+                    self.frame.guard,
+                )
+            )
 
     def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -365,8 +435,9 @@ class _Collector:
         if value is None:
             return
         constructor = None
-        if isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp,
-                              ast.SetComp)):
+        if isinstance(
+            value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+        ):
             kind = "mutable"
         elif isinstance(value, ast.Call):
             constructor = dotted(value.func)
@@ -431,10 +502,20 @@ class _Collector:
         if chain is None:
             return
         parts = chain.split(".")
-        if parts[0] not in self.bindings and parts[0] not in self.relative_bindings:
-            return
-        if any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
+        imported = parts[0] in self.bindings or parts[0] in self.relative_bindings
+        if imported and any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
             self.attribute_refs.append(AttributeRef(node.lineno, chain))
+            return
+        # a configuration read: a constant-style attribute of an imported project name
+        # (`settings.OPENAI_MODEL`) or of a config object (`request.app.state.config.KEY`)
+        last = max((i for i, p in enumerate(parts) if i and _CONSTANT.fullmatch(p)), default=0)
+        if not last:
+            return
+        through_config = not _CONFIG_PARTS.isdisjoint(parts[:last])
+        bound = self.bindings.get(parts[0])
+        imported_from_project = imported and (bound is None or bound.split(".")[0] not in _STDLIB)
+        if through_config or imported_from_project:
+            self.attribute_refs.append(AttributeRef(node.lineno, ".".join(parts[: last + 1])))
 
     def _subscript(self, node: ast.Subscript) -> None:
         if self._qualify(dotted(node.value)) == "os.environ":
@@ -473,13 +554,17 @@ class _Collector:
         keywords = []
         for keyword in node.keywords:
             value = keyword.value
-            if keyword.arg and isinstance(value, ast.Constant) and isinstance(
-                    value.value, (str, int, float, bool)):
+            if (
+                keyword.arg
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, (str, int, float, bool))
+            ):
                 keywords.append((keyword.arg, str(value.value)[:_MAX_STRING]))
             elif keyword.arg and isinstance(value, ast.JoinedStr):
                 keywords.append((keyword.arg, _template(value)[:_MAX_STRING]))
-        self.calls.append(CallFact(node.lineno, callee, tuple(strings), tuple(keywords),
-                                   self.frame.function))
+        self.calls.append(
+            CallFact(node.lineno, callee, tuple(strings), tuple(keywords), self.frame.function)
+        )
 
         if qualified in _DYNAMIC_IMPORTERS or qualified.endswith("importlib.import_module"):
             self._dynamic_import(node, callee)
@@ -492,17 +577,22 @@ class _Collector:
             name, _ = literal_string(node.args[1])
             root = target.split(".")[0] if target else None
             if target and name and (root in self.bindings or root in self.relative_bindings):
-                self.attribute_writes.append(AttributeWrite(node.lineno, f"{target}.{name}",
-                                                            "setattr"))
-        elif (qualified in _PATCHERS or qualified.endswith(".patch")
-              or qualified.endswith("monkeypatch.setattr")) and node.args:
+                self.attribute_writes.append(
+                    AttributeWrite(node.lineno, f"{target}.{name}", "setattr")
+                )
+        elif (
+            qualified in _PATCHERS
+            or qualified.endswith(".patch")
+            or qualified.endswith("monkeypatch.setattr")
+        ) and node.args:
             target, _ = literal_string(node.args[0])
             if target and "." in target and " " not in target:
                 self.attribute_writes.append(AttributeWrite(node.lineno, target, "patch"))
         elif qualified in ("sys.path.append", "sys.path.insert") and node.args:
             argument = node.args[-1]
-            self.sys_path_changes.append(SysPathChange(
-                node.lineno, _fold_path(argument), ast.unparse(argument)[:200]))
+            self.sys_path_changes.append(
+                SysPathChange(node.lineno, _fold_path(argument), ast.unparse(argument)[:200])
+            )
         elif "." in callee and callee.rsplit(".", 1)[1] in _MUTATING_METHODS:
             owner = callee.rsplit(".", 1)[0]
             root = owner.split(".")[0]
@@ -518,9 +608,19 @@ class _Collector:
         name, is_prefix = literal_string(argument)
         if name:
             level = len(name) - len(name.lstrip("."))
-            self.imports.append(ImportFact(
-                node.lineno, name[level:], level, None, None, self.frame.scope,
-                self.frame.guard, Origin.DYNAMIC, is_prefix))
+            self.imports.append(
+                ImportFact(
+                    node.lineno,
+                    name[level:],
+                    level,
+                    None,
+                    None,
+                    self.frame.scope,
+                    self.frame.guard,
+                    Origin.DYNAMIC,
+                    is_prefix,
+                )
+            )
         else:
             expression = ast.unparse(argument)[:200] if argument is not None else ""
             self.dynamic_imports.append(DynamicImportFact(node.lineno, callee, expression))
@@ -529,15 +629,25 @@ class _Collector:
 def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Definition:
     end = getattr(node, "end_lineno", None) or node.lineno
     docstring = ast.get_docstring(node)
-    summary = docstring.strip().splitlines()[0][:200] if docstring else None
+    summary = docstring.strip().splitlines()[0][:200] if docstring and docstring.strip() else None
     decorators = tuple(d for d in (dotted(_callee(x)) for x in node.decorator_list) if d)
     if isinstance(node, ast.ClassDef):
         bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
-        return Definition(node.name, "class", node.lineno, end, bases=bases,
-                          decorators=decorators, docstring=summary)
+        return Definition(
+            node.name,
+            "class",
+            node.lineno,
+            end,
+            bases=bases,
+            decorators=decorators,
+            docstring=summary,
+        )
     kind = "async_function" if isinstance(node, ast.AsyncFunctionDef) else "function"
     return Definition(
-        node.name, kind, node.lineno, end,
+        node.name,
+        kind,
+        node.lineno,
+        end,
         parameters=_parameters(node.args),
         returns=ast.unparse(node.returns) if node.returns else None,
         decorators=decorators,
@@ -595,13 +705,19 @@ def _table_name(node: ast.ClassDef) -> str | None:
                 return name
         if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
             for inner in statement.body:
-                if (isinstance(inner, ast.Assign) and isinstance(inner.targets[0], ast.Name)
-                        and inner.targets[0].id == "db_table"):
+                if (
+                    isinstance(inner, ast.Assign)
+                    and isinstance(inner.targets[0], ast.Name)
+                    and inner.targets[0].id == "db_table"
+                ):
                     name, _ = literal_string(inner.value)
                     return name
     for keyword in node.keywords:
-        if (keyword.arg == "table" and isinstance(keyword.value, ast.Constant)
-                and keyword.value.value is True):
+        if (
+            keyword.arg == "table"
+            and isinstance(keyword.value, ast.Constant)
+            and keyword.value.value is True
+        ):
             return node.name.lower()
     return None
 
@@ -624,6 +740,13 @@ def _catches_import_error(node: ast.expr | None) -> bool:
         return any(_catches_import_error(e) for e in node.elts)
     name = dotted(node) or ""
     return name.split(".")[-1] in ("ImportError", "ModuleNotFoundError")
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    """`TYPE_CHECKING`, or `<any module>.TYPE_CHECKING` (typing, typing_extensions, an alias)."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
 def _is_version_check(test: ast.expr) -> bool:
@@ -654,7 +777,8 @@ def _path_parts(node: ast.expr) -> list[str] | None:
         if name in ("dirname", "parent") and len(node.args) == 1:
             return _file_folder(node.args[0])
         if name in ("abspath", "realpath", "normpath", "resolve", "Path", "str") and (
-                len(node.args) == 1):
+            len(node.args) == 1
+        ):
             return _path_parts(node.args[0])
         if name == "join" and node.args:
             base = _path_parts(node.args[0])

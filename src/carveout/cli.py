@@ -1,0 +1,267 @@
+"""The command line: parse options, call one use case, print the talk to stderr.
+
+stdout carries products (`couplings --format json`); progress, summaries and errors go to
+stderr. `main(argv) -> int` runs in-process for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from carveout import __version__
+from carveout.application.analyze import AnalysisRun, AnalyzeRequest, Timings, analyze
+from carveout.application.init_files import list_missing_init, write_missing_init
+from carveout.application.publish import ExitCode, RunSummary, publish
+from carveout.domain.errors import CarveoutError, UsageError
+
+app = typer.Typer(
+    name="carveout",
+    help="Carve AI features out of a Python monolith: find them and the couplings around "
+    "them, propose service boundaries, generate facades, contracts and import-linter rules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+PathArgument = Annotated[
+    Path, typer.Argument(help="Project folder (src or flat layout) or package folder.")
+]
+CacheDir = Annotated[
+    Optional[Path],  # noqa: UP045 - typer reads the annotation at run time on 3.10
+    typer.Option("--cache-dir", help="Cache folder (default: PATH/.carveout_cache)."),
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Scan every file; no cache.")]
+Jobs = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--jobs", "-j", min=1, help="Scanning processes (default: one per core)."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, no summary.")]
+IncludeTests = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option("--include-tests/--no-include-tests", help="Read test folders too."),
+]
+IncludeNotebooks = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option("--include-notebooks", help="Read Jupyter notebooks' code cells."),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    _state["debug"] = debug
+    if version:
+        typer.echo(f"carveout {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command("analyze")
+def analyze_command(
+    path: PathArgument,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="Output folder (default: reports/<project-name>)."),
+    ] = None,
+    services: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--services", min=1, help="At most this many proposed services."),
+    ] = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    jobs: Jobs = None,
+    include_tests: IncludeTests = None,
+    include_notebooks: IncludeNotebooks = None,
+    timings: Annotated[bool, typer.Option("--timings", help="Print each stage's time.")] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Analyse PATH and write the boundary report, contracts and import-linter rules."""
+    overrides = {
+        "max_services": services,
+        "include_tests": include_tests,
+        "include_notebooks": include_notebooks,
+    }
+    stage_times = Timings()
+    run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, stage_times, quiet)
+    folder = out or Path("reports") / _folder_name(run.analysis.project.name)
+    with stage_times.stage("report"):
+        summary = publish(run, folder)
+    if not quiet:
+        _print_summary(summary, run)
+    if timings:
+        _print_timings(stage_times)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command("couplings")
+def couplings_command(
+    path: PathArgument,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, json or sarif (to stdout).")
+    ] = "table",
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    jobs: Jobs = None,
+    include_tests: IncludeTests = None,
+    quiet: Quiet = False,
+) -> None:
+    """List the implicit couplings of PATH: a table, JSON or SARIF 2.1.0 on stdout."""
+    if format not in ("table", "json", "sarif"):
+        raise UsageError(f"unknown format '{format}' (use table, json or sarif)")
+    overrides = {"include_tests": include_tests}
+    run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, Timings(), quiet)
+    couplings = run.analysis.couplings
+    if format == "sarif":
+        from carveout.adapters.sarif import render_sarif
+
+        sys.stdout.write(render_sarif(couplings, tool_version=__version__))
+    elif format == "json":
+        from carveout.adapters.json_output import analysis_to_dict
+
+        data = analysis_to_dict(run.analysis)["couplings"]
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_couplings_table(run)
+
+
+@app.command("init-files")
+def init_files_command(
+    path: PathArgument,
+    write: Annotated[
+        bool,
+        typer.Option("--write", help="Create the missing __init__.py files (changes PATH)."),
+    ] = False,
+) -> None:
+    """List folders inside packages that lack __init__.py (import-linter cannot see their
+    modules); with --write, create them as empty files."""
+    listed = write_missing_init(path) if write else list_missing_init(path)
+    for relative in listed:
+        typer.echo(relative)
+    verb = "created" if write else "missing"
+    err.print(f"{len(listed)} __init__.py file(s) {verb}", style="dim")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` and return the exit code instead of exiting."""
+    command = typer.main.get_command(app)
+    try:
+        returned = command.main(args=list(argv) if argv is not None else sys.argv[1:],
+                                prog_name="carveout", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show(file=sys.stderr)
+        return ExitCode.USAGE_ERROR
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return ExitCode.USAGE_ERROR
+    except UsageError as error:
+        err.print(f"[bold red]error:[/] {error}", markup=True)
+        return ExitCode.USAGE_ERROR
+    except (CarveoutError, Exception) as error:  # noqa: BLE001 - the last line of defence
+        if _state["debug"]:
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+            "This is a bug in carveout. Rerun with --debug for the traceback and report it.",
+            markup=True,
+        )
+        return ExitCode.INTERNAL_ERROR
+    return int(returned) if isinstance(returned, int) else ExitCode.OK
+
+
+# --- private helpers --------------------------------------------------------------------
+
+
+def _run_analysis(
+    path: Path,
+    overrides: dict[str, object],
+    cache_dir: Path | None,
+    no_cache: bool,
+    jobs: int | None,
+    stage_times: Timings,
+    quiet: bool,
+) -> AnalysisRun:
+    logging.basicConfig(level=logging.DEBUG if _state["debug"] else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    request = AnalyzeRequest(
+        path=path,
+        overrides={k: v for k, v in overrides.items() if v is not None},
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        jobs=jobs,
+    )
+    show_progress = not quiet and err.is_terminal
+    if not show_progress:
+        return analyze(request, timings=stage_times)
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("scanning", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return analyze(request, timings=stage_times, progress=progress)
+
+
+def _folder_name(project: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", project).strip("-.") or "project"
+
+
+def _print_summary(summary: RunSummary, run: AnalysisRun) -> None:
+    cached = f" ({summary.files_from_cache} from cache)" if summary.files_from_cache else ""
+    err.print(f"read {summary.files} files{cached} -> {summary.modules} modules, "
+              f"{summary.edges} import edges")
+    err.print(f"found {summary.ai_features} AI features, {summary.couplings} couplings; "
+              f"proposed {summary.services} services")
+    if summary.skipped:
+        reasons = ", ".join(f"{n} {r}" for r, n in summary.skipped_reasons)
+        err.print(f"skipped {summary.skipped} files: {reasons}")
+    if summary.diagnostics:
+        kinds = ", ".join(f"{n} {k}" for k, n in summary.diagnostic_kinds)
+        err.print(f"{summary.diagnostics} diagnostics: {kinds}")
+    rules = run.analysis.rules
+    if rules is not None and rules.unenforceable:
+        err.print(f"warning: {len(rules.unenforceable)} boundaries cannot be enforced by "
+                  "import-linter yet (see the report; `carveout init-files PATH` lists the "
+                  "missing __init__.py files)", style="yellow")
+    if run.cache_problem:
+        err.print(f"warning: {run.cache_problem}", style="yellow")
+    err.print(f"report: {summary.report}", style="bold")
+
+
+def _print_timings(stage_times: Timings) -> None:
+    total = sum(stage_times.stages.values())
+    for name, seconds in stage_times.stages.items():
+        err.print(f"{name:>10}  {seconds:8.3f} s")
+    err.print(f"{'total':>10}  {total:8.3f} s")
+
+
+def _print_couplings_table(run: AnalysisRun) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"couplings in {run.analysis.project.name}", expand=False)
+    for column in ("kind", "severity", "modules", "evidence", "why"):
+        table.add_column(column, overflow="fold")
+    for coupling in run.analysis.couplings:
+        evidence = ", ".join(f"{e.path}:{e.line}" for e in coupling.evidence[:3])
+        more = len(coupling.evidence) - 3
+        if more > 0:
+            evidence += f" (+{more})"
+        table.add_row(coupling.kind, coupling.severity.value, "\n".join(coupling.modules),
+                      evidence, coupling.why)
+    Console(highlight=False).print(table)

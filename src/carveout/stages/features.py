@@ -1,0 +1,993 @@
+"""Find the project's AI features: SDK calls, raw HTTP to AI endpoints, and model names.
+
+Calls are matched on their normalised qualified name (aliases, relative imports, re-exports
+and module-level clients resolved), never on spelling: a local function called `chat` is
+not an SDK call. The module is the unit: each module is labelled with the capabilities it
+implements directly or as one feature's own orchestration.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+
+from carveout.domain.catalogue import CallRule, Catalogue, Endpoint, ModelFamily, Sdk
+from carveout.domain.facts import CallFact, FileFacts, ModuleGlobal
+from carveout.domain.model import AiFeature, Capability, Edge, Evidence, ModuleLabel
+from carveout.stages.resolve import ProjectIndex
+
+logger = logging.getLogger(__name__)
+
+CONFIG_MODULE = re.compile(
+    r"^(config|configs|settings|conf|configuration|env|environment|app_config|app_settings"
+    r"|settings_\w+|\w+_settings|\w+_config)$"
+)
+CONFIG_PARTS = frozenset({"config", "settings", "conf", "cfg", "configuration"})
+CONFIG_OBJECTS = ("django.conf.settings", "flask.current_app.config")
+CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")
+
+_DYNAMIC_IMPORTERS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
+_ROUTE_VERBS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "route",
+        "api_route",
+        "websocket",
+        "websocket_route",
+        "add_api_route",
+        "add_url_rule",
+        "add_route",
+    }
+)
+_HTTP_METHODS = frozenset(
+    {
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "request",
+        "stream",
+        "ws_connect",
+        "websocket_connect",
+        "urlopen",
+        "fetch",
+        "send",
+    }
+)
+_APP_CONSTRUCTORS = frozenset(
+    {
+        "FastAPI",
+        "APIRouter",
+        "Flask",
+        "Blueprint",
+        "Quart",
+        "Starlette",
+        "Router",
+        "Sanic",
+        "Bottle",
+        "Litestar",
+        "Application",
+        "AsyncServer",
+        "Server",
+        "Namespace",
+        "Api",
+    }
+)
+_CLI_VERBS = frozenset({"command", "group", "callback"})
+_CLI_CONSTRUCTORS = frozenset({"Typer", "Group", "MultiCommand", "ArgumentParser"})
+_CLI_DECORATORS = frozenset(
+    {"click.command", "click.group", "asyncclick.command", "asyncclick.group", "typer.run"}
+)
+_TASK_VERBS = frozenset({"task", "periodic_task", "scheduled_job", "actor", "cron", "job"})
+_TASK_CONSTRUCTORS = frozenset(
+    {
+        "Celery",
+        "Huey",
+        "RedisHuey",
+        "SqliteHuey",
+        "Dramatiq",
+        "AsyncIOScheduler",
+        "BackgroundScheduler",
+        "BlockingScheduler",
+        "Rocketry",
+        "Arq",
+        "RQ",
+    }
+)
+_TASK_DECORATORS = frozenset(
+    {
+        "celery.shared_task",
+        "dramatiq.actor",
+        "huey.contrib.djhuey.task",
+        "huey.contrib.djhuey.periodic_task",
+        "rq.decorators.job",
+    }
+)
+_SOCKET_VERBS = frozenset({"on", "event"})
+_MODEL_LITERAL = re.compile(r"^[\w.\-:/@]{2,100}$")
+_VENDOR_PREFIX = re.compile(
+    r"^((us|eu|apac|global)\.)?(anthropic|meta|amazon|cohere|ai21|mistral|stability|deepseek"
+    r"|writer|qwen|openai)\."
+)
+_MAX_DEPTH = 6
+_INFRASTRUCTURE_AREAS = 3
+_ANY_METHOD = "__carveout_any_method__"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigRead:
+    """One read of configuration in a module.
+
+    `key` is the name read (`OPENAI_MODEL`, or `settings` for the import of a settings
+    object); `target` is the config module or object read, None when a chain runs through
+    an object named config or settings that carveout cannot place (`request.app.config`).
+    """
+
+    line: int
+    key: str
+    target: str | None
+    text: str
+
+
+def detect_features(
+    index: ProjectIndex, edges: Sequence[Edge], catalogue: Catalogue
+) -> tuple[tuple[AiFeature, ...], tuple[ModuleLabel, ...]]:
+    """The AI features of the project and the capability labels of its modules.
+
+    A module is labelled direct for a capability when it calls a provider for it (an SDK
+    call, an SDK class it subclasses or decorates with, or an AI endpoint string in a
+    module that talks HTTP). It is labelled as orchestration when it exists only to serve
+    that capability: every project module importing it at run time implements the
+    capability, or it sits in a package whose other direct modules implement only that
+    capability, imports one of them, and no module of another feature imports it.
+    One feature per capability found, with modules, entry points reaching them through
+    runtime edges, providers, models, env vars, config keys and evidence, all sorted.
+    """
+    matcher = _Matcher(index, catalogue)
+    hits: list[_Hit] = []
+    for module in sorted(index.files):
+        facts = index.facts.get(module)
+        if facts is None or not facts.parsed:
+            continue
+        hits.extend(matcher.sdk_hits(module, facts))
+        hits.extend(matcher.endpoint_hits(module, facts))
+
+    direct: dict[str, set[Capability]] = defaultdict(set)
+    for hit in hits:
+        direct[hit.module].update(hit.capabilities)
+    direct = {m: caps for m, caps in direct.items() if caps}
+    entries = entry_modules(index)
+    orchestration = _orchestration(index, edges, direct, entries)
+    labels = _labels(direct, orchestration)
+
+    members: dict[Capability, set[str]] = defaultdict(set)
+    for module, capabilities in direct.items():
+        for capability in capabilities:
+            members[capability].add(module)
+    for module, capabilities in orchestration.items():
+        for capability in capabilities:
+            members[capability].add(module)
+
+    graph = _runtime_graph(edges, index.modules)
+    features = []
+    for capability in Capability:
+        modules = members.get(capability)
+        if not modules:
+            continue
+        features.append(
+            _feature(index, matcher, capability, modules, hits, direct, entries, graph)
+        )
+    logger.debug("found %d AI features over %d labelled modules", len(features), len(labels))
+    return tuple(features), labels
+
+
+def config_reads(index: ProjectIndex, module: str) -> tuple[ConfigRead, ...]:
+    """The configuration a module reads: names imported from config modules, and
+    constant-style attributes read from them or through config objects, by line."""
+    facts = index.facts.get(module)
+    if facts is None:
+        return ()
+    reads: set[ConfigRead] = set()
+    for fact in facts.imports:
+        if fact.name in (None, "*") or fact.bound is None:
+            continue
+        resolved = index.resolve_import(module, fact)
+        qualified = index.follow_reexports(resolved.qualified)
+        target = config_target(index, qualified)
+        if target is not None and target != module and qualified != target:
+            key = qualified[len(target) + 1 :].split(".")[0]
+            written = "." * fact.level + fact.module
+            reads.add(ConfigRead(fact.line, key, target, f"from {written} import {fact.name}"))
+    for ref in facts.attribute_refs:
+        key = ref.chain.rsplit(".", 1)[-1]
+        if not CONSTANT.fullmatch(key):
+            continue
+        qualified = index.qualify(module, ref.chain)
+        target = config_target(index, qualified)
+        if target is not None and target != module:
+            reads.add(ConfigRead(ref.line, key, target, ref.chain))
+        elif qualified == ref.chain and not CONFIG_PARTS.isdisjoint(ref.chain.split(".")[:-1]):
+            reads.add(ConfigRead(ref.line, key, None, ref.chain))
+    return tuple(sorted(reads, key=lambda r: (r.line, r.key, r.text)))
+
+
+def config_target(index: ProjectIndex, qualified: str) -> str | None:
+    """The config module (or known config object) a qualified name lies in, or None."""
+    for known in CONFIG_OBJECTS:
+        if qualified.startswith(known + "."):
+            return known
+    owner = index.owner_module(qualified)
+    if owner is not None and is_config_module(owner):
+        return owner
+    return None
+
+
+def is_config_module(module: str) -> bool:
+    """Whether a module's name says it holds configuration (`app.core.config`, `env`)."""
+    return bool(CONFIG_MODULE.match(module.rsplit(".", 1)[-1]))
+
+
+def entry_modules(index: ProjectIndex) -> dict[str, str]:
+    """Modules where work starts, with what kind of start: "entry point" (packaging or
+    script), "route" (web or socket handlers), "cli" (commands) or "task" (background)."""
+    found: dict[str, str] = {}
+    for module, file in index.files.items():
+        if file.is_entry_point:
+            found[module] = "entry point"
+    for entry in index.project.entry_points:
+        if entry.module is not None and entry.module in index.files:
+            found[entry.module] = "entry point"
+    for module in sorted(index.files):
+        if module in found:
+            continue
+        facts = index.facts.get(module)
+        if facts is None:
+            continue
+        for definition in facts.definitions:
+            kinds = [_entry_kind(index, module, d) for d in definition.decorators]
+            kind = next((k for k in kinds if k), None)
+            if kind is not None:
+                found[module] = kind
+                break
+    return found
+
+
+def normalise_model(literal: str) -> str | None:
+    """The normalised form of a string that may name a model, or None when it cannot."""
+    if (
+        not _MODEL_LITERAL.match(literal)
+        or "://" in literal
+        or literal.startswith("/")
+        or literal.isupper()
+    ):
+        return None
+    name = literal.lower().rsplit("/", 1)[-1]
+    if name.startswith("models/"):
+        name = name[len("models/") :]
+    name = _VENDOR_PREFIX.sub("", name)
+    return name or None
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """One piece of evidence that a module implements capabilities (none: supporting)."""
+
+    module: str
+    capabilities: tuple[Capability, ...]
+    provider: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _ModelUse:
+    line: int
+    literal: str
+    family: ModelFamily
+
+
+class _Matcher:
+    """Normalises qualified names through module-level clients and matches the catalogue."""
+
+    def __init__(self, index: ProjectIndex, catalogue: Catalogue) -> None:
+        self.index = index
+        self.catalogue = catalogue
+        self.endpoints = [(re.compile(e.pattern), e) for e in catalogue.endpoints]
+        self.families = [(re.compile(f.pattern), f) for f in catalogue.models]
+        self.clients = frozenset(c for sdk in catalogue.sdks for c in sdk.clients)
+        self.http_prefixes = tuple(catalogue.http_clients)
+        self._globals: dict[str, dict[str, ModuleGlobal]] = {}
+        self._models: dict[str, tuple[_ModelUse, ...]] = {}
+        self._normalised: dict[tuple[str, str], str] = {}
+        self._sdks = {module: sdk for sdk in reversed(catalogue.sdks) for module in sdk.modules}
+        self.factories: dict[str, str] = {}
+        self.factories = self._find_factories()
+        self._normalised.clear()  # names normalised before the factories were known
+
+    # --- SDK calls ---------------------------------------------------------------------
+
+    def sdk_hits(self, module: str, facts: FileFacts) -> list[_Hit]:
+        path = self.index.files[module].path
+        bindings = self.index.bindings(module)
+        scopes = self._scope_instances(module, facts)
+        hits = []
+        for call in facts.calls:
+            candidates: list[tuple[str, str | None]] = [
+                (self.normalise(module, call.callee), None)
+            ]
+            root = call.callee.split(".")[0]
+            if root not in bindings and "." in call.callee:
+                candidates.extend(_through_local(call.callee, scopes.get(call.in_function, ())))
+            for candidate, instance in candidates:
+                hit = self._match_call(path, module, call, candidate, local=instance)
+                if hit is not None:
+                    hits.append(hit)
+                    break
+        hits.extend(self._definition_hits(module, path, facts))
+        return hits
+
+    def normalise(self, module: str, written: str) -> str:
+        """The qualified name of a dotted chain, with module-level instances replaced by
+        their constructor: `client.images.generate` -> `openai.OpenAI().images.generate`."""
+        key = (module, written)
+        found = self._normalised.get(key)
+        if found is None:
+            found = self._through_instances(self.index.qualify(module, written), 0)
+            self._normalised[key] = found
+        return found
+
+    def sdk_for(self, qualified: str) -> Sdk | None:
+        """The SDK owning a qualified name: the longest module prefix of the catalogue."""
+        parts = qualified.split(".")
+        for end in range(len(parts), 0, -1):
+            sdk = self._sdks.get(".".join(parts[:end]))
+            if sdk is not None:
+                return sdk
+        return None
+
+    def _through_instances(self, qualified: str, depth: int) -> str:
+        if depth > _MAX_DEPTH:
+            return qualified
+        owner = self.index.owner_module(qualified)
+        if owner is None or owner == qualified:
+            return qualified
+        head, _, tail = qualified[len(owner) + 1 :].partition(".")
+        instance = self._instance_of_global(owner, head, depth)
+        if instance is None:
+            return qualified
+        return f"{instance}.{tail}" if tail else instance
+
+    def _instance_of_global(self, module: str, name: str, depth: int) -> str | None:
+        variable = self._module_globals(module).get(name)
+        if variable is None or variable.value_kind != "call" or not variable.constructor:
+            return None
+        constructor = self._through_instances(
+            self.index.qualify(module, variable.constructor), depth + 1
+        )
+        argument = _first_argument(self.index.facts[module], variable)
+        if constructor in _DYNAMIC_IMPORTERS or constructor.endswith("importlib.import_module"):
+            return argument  # the module it imports, when literal
+        if constructor in self.factories:
+            return self.factories[constructor]
+        if self.index.owner_module(constructor) is not None:
+            return None  # an instance of a project class: not an SDK client
+        return _instance(constructor, argument)
+
+    def _module_globals(self, module: str) -> dict[str, ModuleGlobal]:
+        cached = self._globals.get(module)
+        if cached is None:
+            facts = self.index.facts.get(module)
+            cached = {g.name: g for g in facts.globals} if facts is not None else {}
+            self._globals[module] = cached
+        return cached
+
+    def _find_factories(self) -> dict[str, str]:
+        """Project functions that build one SDK client: `pkg.llm.get_client` -> instance."""
+        made: dict[str, set[str]] = defaultdict(set)
+        for module in sorted(self.index.files):
+            facts = self.index.facts.get(module)
+            if facts is None:
+                continue
+            functions = {d.name for d in facts.definitions if d.kind != "class"}
+            for call in facts.calls:
+                if call.in_function not in functions:
+                    continue
+                instance = self._constructed(module, call)
+                if instance is not None:
+                    made[f"{module}.{call.in_function}"].add(instance)
+        return {name: next(iter(found)) for name, found in made.items() if len(found) == 1}
+
+    def _constructed(self, module: str, call: CallFact) -> str | None:
+        """The SDK instance a call builds (`openai.OpenAI()`), or the module a dynamic
+        import loads; None for any other call."""
+        qualified = self.normalise(module, call.callee)
+        argument = call.strings[0] if call.strings else None
+        if qualified in _DYNAMIC_IMPORTERS and argument and _is_dotted(argument):
+            return argument
+        if qualified in self.clients:
+            return _instance(qualified, argument)
+        sdk = self.sdk_for(qualified)
+        last = qualified.rsplit(".", 1)[-1]
+        if sdk is not None and last[:1].isupper() and "(" not in last:
+            return _instance(qualified, argument)
+        return None
+
+    def _scope_instances(self, module: str, facts: FileFacts) -> dict[str | None, list[str]]:
+        """Per top-level function or class: the SDK instances built in it (locals and
+        `self.client`), to resolve calls on local names in the same scope."""
+        scopes: dict[str | None, list[str]] = defaultdict(list)
+        for call in facts.calls:
+            instance = self._constructed(module, call)
+            if instance is None:
+                qualified = self.normalise(module, call.callee)
+                instance = self.factories.get(qualified)
+            if instance is not None and instance not in scopes[call.in_function]:
+                scopes[call.in_function].append(instance)
+        return scopes
+
+    def _match_call(
+        self, path: str, module: str, call: CallFact, candidate: str, *, local: str | None
+    ) -> _Hit | None:
+        """The hit for one candidate name of a call. A candidate built for a local name
+        (`local` is the instance it assumes) only counts when the rule cares about the
+        method called: a rule that takes any method of the instance (`chromadb.**`) would
+        take any `.get()` on a local dict for the SDK's."""
+        sdk = self.sdk_for(candidate)
+        if sdk is None:
+            return None
+        arguments = [*call.strings, *(value for _, value in call.keywords)]
+        rule = _first_rule(sdk, candidate, arguments)
+        if rule is None or (local and glob_matches(rule.pattern, f"{local}.{_ANY_METHOD}")):
+            return None
+        capabilities = self._rule_capabilities(sdk, rule, arguments)
+        written = call.callee if candidate == call.callee else f"{call.callee} -> {candidate}"
+        return _Hit(module, capabilities, sdk.provider, call.line, written)
+
+    def _rule_capabilities(
+        self, sdk: Sdk, rule: CallRule, arguments: Sequence[str]
+    ) -> tuple[Capability, ...]:
+        capabilities = list(rule.capabilities)
+        if rule.from_model:
+            from_models = [c for a in arguments for c in self._model_capabilities(a)]
+            if from_models:
+                capabilities = from_models
+        if sdk.local:
+            capabilities.append(Capability.LOCAL_INFERENCE)
+        return tuple(dict.fromkeys(capabilities))
+
+    def _model_capabilities(self, literal: str) -> tuple[Capability, ...]:
+        family = self.family_of(literal)
+        return family.capabilities if family is not None else ()
+
+    def family_of(self, literal: str) -> ModelFamily | None:
+        name = normalise_model(literal)
+        if name is None:
+            return None
+        for pattern, family in self.families:
+            if pattern.match(name):
+                return family
+        return None
+
+    def _definition_hits(self, module: str, path: str, facts: FileFacts) -> list[_Hit]:
+        """Classes subclassing an SDK class and definitions decorated by an SDK decorator."""
+        hits = []
+        used = [(c.line, f"class {c.name}", base) for c in facts.classes for base in c.bases]
+        used += [
+            (d.line, f"@{dec} {d.name}", dec) for d in facts.definitions for dec in d.decorators
+        ]
+        for line, text, written in used:
+            qualified = self.normalise(module, written)
+            sdk = self.sdk_for(qualified)
+            if sdk is None:
+                continue
+            rule = _first_rule(sdk, qualified, ())
+            if rule is not None:
+                capabilities = self._rule_capabilities(sdk, rule, ())
+                hits.append(
+                    _Hit(module, capabilities, sdk.provider, line, f"{text} -> {qualified}")
+                )
+        return hits
+
+    # --- raw HTTP ----------------------------------------------------------------------
+
+    def endpoint_hits(self, module: str, facts: FileFacts) -> list[_Hit]:
+        """AI endpoint strings in a module that talks HTTP, or passed as the URL of an
+        HTTP-style call; route paths a module serves are not calls."""
+        routes, urls = self._route_and_url_strings(module, facts)
+        talks_http = urls or self._imports_http(module, facts)
+        best: dict[tuple[int, str], tuple[str, Endpoint]] = {}
+        for string in facts.strings:
+            key = (string.line, string.value)
+            if "/" not in string.value or key in routes or not (talks_http or key in urls):
+                continue
+            endpoint = self._endpoint(string.value)
+            if endpoint is None:
+                continue
+            slot = (string.line, endpoint.name)
+            if slot not in best or len(string.value) > len(best[slot][0]):
+                best[slot] = (string.value, endpoint)
+        return [
+            _Hit(module, endpoint.capabilities, endpoint.provider, line, f"HTTP {value}")
+            for (line, _), (value, endpoint) in sorted(best.items())
+        ]
+
+    def _endpoint(self, value: str) -> Endpoint | None:
+        for pattern, endpoint in self.endpoints:
+            if pattern.search(value):
+                return endpoint
+        return None
+
+    def _imports_http(self, module: str, facts: FileFacts) -> bool:
+        for fact in facts.imports:
+            if fact.level:
+                continue
+            names = [fact.module] + ([f"{fact.module}.{fact.name}"] if fact.name else [])
+            if any(self.is_http(name) for name in names):
+                return True
+        return False
+
+    def is_http(self, qualified: str) -> bool:
+        return any(qualified == p or qualified.startswith(p + ".") for p in self.http_prefixes)
+
+    def _route_and_url_strings(
+        self, module: str, facts: FileFacts
+    ) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
+        """(line, string) pairs registered as routes, and those passed as a URL to an
+        HTTP client's method (a module-level session, or a local object such as a session
+        handed over by a helper)."""
+        bindings = self.index.bindings(module)
+        routes: set[tuple[int, str]] = set()
+        urls: set[tuple[int, str]] = set()
+        for call in facts.calls:
+            if "." not in call.callee:
+                continue
+            root, last = call.callee.split(".")[0], call.callee.rsplit(".", 1)[-1]
+            values = [*call.strings, *(v for k, v in call.keywords if k in ("url", "path"))]
+            if root in bindings:
+                http = self.is_http(self.normalise(module, call.callee))
+                if http and last in _HTTP_METHODS:
+                    urls.update((call.line, value) for value in values)
+                elif last in _ROUTE_VERBS and not http:
+                    routes.update((call.line, value) for value in values)
+            elif last in _HTTP_METHODS:
+                urls.update((call.line, value) for value in values)
+        return routes, urls
+
+    # --- models ------------------------------------------------------------------------
+
+    def models_in(self, module: str) -> tuple[_ModelUse, ...]:
+        cached = self._models.get(module)
+        if cached is None:
+            facts = self.index.facts.get(module)
+            found = []
+            for string in facts.strings if facts is not None else ():
+                family = self.family_of(string.value)
+                if family is not None:
+                    found.append(_ModelUse(string.line, string.value, family))
+            cached = tuple(found)
+            self._models[module] = cached
+        return cached
+
+
+# --- labels and features ---------------------------------------------------------------------
+
+
+def _orchestration(
+    index: ProjectIndex,
+    edges: Sequence[Edge],
+    direct: Mapping[str, set[Capability]],
+    entries: Mapping[str, str],
+) -> dict[str, set[Capability]]:
+    """Modules that exist only to serve one capability, found in two passes: first from
+    imports alone, then also from packages of areas made mostly of AI modules."""
+    graph = _ImportGraph(index, edges, entries)
+    capabilities = sorted({c for caps in direct.values() for c in caps}, key=_capability_order)
+    members = {c: {m for m, caps in direct.items() if c in caps} for c in capabilities}
+    direct_members = {c: set(m) for c, m in members.items()}
+    orchestration: dict[str, set[Capability]] = defaultdict(set)
+    for by_package in (False, True):
+        ai_areas = graph.ai_areas(members) if by_package else set()
+        changed = True
+        while changed:
+            changed = False
+            for module in sorted(index.files):
+                if module in direct or is_config_module(module):
+                    continue  # settings are shared infrastructure, never a feature's own
+                for capability in capabilities:
+                    if module in members[capability]:
+                        continue
+                    serves = graph.serves(module, capability, members, direct_members)
+                    serves = serves or graph.serves_interface(module, capability, direct)
+                    if not serves and index.area(module) in ai_areas:
+                        serves = graph.serves_package(module, capability, members, direct_members)
+                    if serves:
+                        members[capability].add(module)
+                        orchestration[module].add(capability)
+                        changed = True
+    return dict(orchestration)
+
+
+class _ImportGraph:
+    """Runtime import edges between project modules, for the orchestration rules."""
+
+    def __init__(
+        self, index: ProjectIndex, edges: Sequence[Edge], entries: Mapping[str, str]
+    ) -> None:
+        self.index = index
+        self.entries = entries
+        self.importers: dict[str, set[str]] = defaultdict(set)
+        self.imports: dict[str, set[str]] = defaultdict(set)
+        for edge in edges:
+            if edge.is_runtime and edge.source != edge.target and edge.target in index.files:
+                self.importers[edge.target].add(edge.source)
+                self.imports[edge.source].add(edge.target)
+        self.interfaces = _interfaces(index)
+        self.infrastructure = {
+            module
+            for module in index.files
+            if is_config_module(module)
+            or len({index.area(i) for i in self.importers.get(module, ()) if i not in entries})
+            >= _INFRASTRUCTURE_AREAS
+        }
+
+    def serves(
+        self,
+        module: str,
+        capability: Capability,
+        members: Mapping[Capability, set[str]],
+        direct: Mapping[Capability, set[str]],
+    ) -> bool:
+        """Only the capability's modules import it (entry modules aside: they are composition
+        roots, and count only beside an inner user when they call the capability), or it
+        drives the capability's direct modules and needs nothing else but
+        infrastructure and helpers of its own (modules only it imports)."""
+        own = members[capability]
+        users = self.importers.get(module, set())
+        serving_entries = {
+            u
+            for u in users
+            if u in self.entries and self.imports.get(u, set()) & direct[capability]
+        }
+        inner = own - self.entries.keys()
+        if users & inner and users <= inner | serving_entries:
+            return True
+        needs = self.imports.get(module, set())
+        if not needs & direct[capability]:
+            return False
+        for need in needs - own - self.infrastructure:
+            if self.importers.get(need, set()) != {module}:
+                return False
+        return not users & (self._others(members, capability) - own)
+
+    def serves_package(
+        self,
+        module: str,
+        capability: Capability,
+        members: Mapping[Capability, set[str]],
+        direct: Mapping[Capability, set[str]],
+    ) -> bool:
+        """In a package whose direct modules implement only this capability, a module tied
+        to the capability's modules there by an import either way, and to no other
+        feature's modules. Packages and entry modules (routes, commands) are left out:
+        they are the surface of their package, not a feature's inside."""
+        if self.index.is_package(module) or module in self.entries:
+            return False
+        package = module.rpartition(".")[0]
+        in_package = {m for m in self.index.files if m.rpartition(".")[0] == package}
+        package_capabilities = {
+            c
+            for c, modules in direct.items()
+            if c is not Capability.LOCAL_INFERENCE
+            for m in modules & in_package
+        }
+        if package_capabilities != {capability}:
+            return False
+        own = members[capability] & in_package
+        users = self.importers.get(module, set())
+        needs = self.imports.get(module, set())
+        if not (users | needs) & own:
+            return False
+        others = self._others(members, capability) - members[capability]
+        return not (users | needs) & others
+
+    def serves_interface(
+        self, module: str, capability: Capability, direct: Mapping[str, set[Capability]]
+    ) -> bool:
+        """It defines, or implements, a project base class that at least two direct
+        modules of the capability implement, and no direct module of another one does
+        (the vector-store adapters of one interface, the interface itself)."""
+        if module in self.entries:
+            return False
+        for base_module, implementers in self.interfaces:
+            if module != base_module and module not in implementers:
+                continue
+            doing = [direct[m] - {Capability.LOCAL_INFERENCE} for m in implementers if m in direct]
+            if sum(1 for caps in doing if capability in caps) >= 2 and all(
+                caps == {capability} for caps in doing
+            ):
+                return True
+        return False
+
+    def ai_areas(self, members: Mapping[Capability, set[str]]) -> set[str]:
+        """Areas where at least half of the plain modules implement some capability."""
+        labelled = set().union(*members.values()) if members else set()
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for module in self.index.files:
+            if self.index.is_package(module):
+                continue
+            count = totals[self.index.area(module)]
+            count[0] += 1
+            count[1] += module in labelled
+        return {area for area, (total, ai) in totals.items() if ai * 2 >= total}
+
+    @staticmethod
+    def _others(members: Mapping[Capability, set[str]], capability: Capability) -> set[str]:
+        return set().union(*(m for c, m in members.items() if c is not capability))
+
+
+def _interfaces(index: ProjectIndex) -> list[tuple[str, set[str]]]:
+    """Project base classes: (the module defining one, the modules subclassing it)."""
+    implementers: dict[str, set[str]] = defaultdict(set)
+    for module in sorted(index.files):
+        facts = index.facts.get(module)
+        for cls in facts.classes if facts is not None else ():
+            for base in cls.bases:
+                qualified = index.qualify(module, base)
+                owner = index.owner_module(qualified)
+                if owner is not None and owner != qualified and owner != module:
+                    implementers[qualified].add(module)
+    return [
+        (qualified.rpartition(".")[0], modules)
+        for qualified, modules in sorted(implementers.items())
+        if len(modules) >= 2
+    ]
+
+
+def _labels(
+    direct: Mapping[str, set[Capability]], orchestration: Mapping[str, set[Capability]]
+) -> tuple[ModuleLabel, ...]:
+    labels = [ModuleLabel(m, _ordered(c), True) for m, c in direct.items()]
+    labels += [ModuleLabel(m, _ordered(c), False) for m, c in orchestration.items() if c]
+    return tuple(sorted(labels, key=lambda label: (label.module, not label.direct)))
+
+
+def _feature(
+    index: ProjectIndex,
+    matcher: _Matcher,
+    capability: Capability,
+    modules: set[str],
+    hits: Sequence[_Hit],
+    direct: Mapping[str, set[Capability]],
+    entries: Mapping[str, str],
+    graph: Mapping[str, set[str]],
+) -> AiFeature:
+    implementing = {m for m in modules if capability in direct.get(m, set())}
+    own = [h for h in hits if h.module in implementing and capability in h.capabilities]
+    evidence = {Evidence(index.files[h.module].path, h.line, h.text) for h in own}
+    providers = {h.provider for h in own}
+
+    reads = [r for m in modules for r in config_reads(index, m)]
+    env_vars = {e.variable for m in modules for e in _facts(index, m).env_reads}
+    config_keys = {r.key for r in reads if CONSTANT.fullmatch(r.key)}
+
+    models = set()
+    for module in sorted(modules):
+        models.update(
+            _models_for(
+                matcher.models_in(module),
+                capability,
+                module in implementing and Capability.LOCAL_INFERENCE in direct.get(module, set()),
+            )
+        )
+    for target in sorted({r.target for r in reads if r.target in index.files}):
+        models.update(_models_for(matcher.models_in(target), capability, False))
+
+    reaching = _reaching(graph, modules)
+    return AiFeature(
+        capability=capability,
+        modules=tuple(sorted(modules)),
+        providers=tuple(sorted(providers)),
+        models=tuple(sorted(models)),
+        evidence=tuple(sorted(evidence, key=lambda e: (e.path, e.line, e.text))),
+        entry_points=tuple(sorted(m for m in reaching if m in entries)),
+        env_vars=tuple(sorted(env_vars)),
+        config_keys=tuple(sorted(config_keys)),
+    )
+
+
+def _models_for(uses: Iterable[_ModelUse], capability: Capability, local: bool) -> set[str]:
+    """Model literals whose family serves the capability (any family for local inference
+    in a module that runs a model in-process)."""
+    found = set()
+    for use in uses:
+        if capability in use.family.capabilities or (
+            local and capability is Capability.LOCAL_INFERENCE
+        ):
+            found.add(use.literal)
+    return found
+
+
+def _runtime_graph(edges: Sequence[Edge], modules: frozenset[str]) -> dict[str, set[str]]:
+    """Reverse adjacency of runtime edges between project modules: target -> sources."""
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for edge in edges:
+        if edge.is_runtime and edge.target in modules and edge.source != edge.target:
+            reverse[edge.target].add(edge.source)
+    return reverse
+
+
+def _reaching(reverse: Mapping[str, set[str]], targets: Iterable[str]) -> set[str]:
+    """Every module with a path of runtime edges to one of `targets`, targets included."""
+    seen = set(targets)
+    stack = list(seen)
+    while stack:
+        for source in reverse.get(stack.pop(), ()):
+            if source not in seen:
+                seen.add(source)
+                stack.append(source)
+    return seen
+
+
+def _entry_kind(index: ProjectIndex, module: str, decorator: str) -> str | None:
+    qualified = index.qualify(module, decorator)
+    if qualified in _CLI_DECORATORS:
+        return "cli"
+    if qualified in _TASK_DECORATORS:
+        return "task"
+    receiver, _, verb = qualified.rpartition(".")
+    if not receiver:
+        return None
+    constructor = _receiver_constructor(index, receiver)
+    if constructor is None:
+        return None
+    if verb in _ROUTE_VERBS and constructor in _APP_CONSTRUCTORS:
+        return "route"
+    if verb in _SOCKET_VERBS and constructor in {"AsyncServer", "Server", "Namespace"}:
+        return "route"
+    if verb in _CLI_VERBS and constructor in _CLI_CONSTRUCTORS:
+        return "cli"
+    if verb in _TASK_VERBS and constructor in _TASK_CONSTRUCTORS:
+        return "task"
+    return None
+
+
+def _receiver_constructor(index: ProjectIndex, receiver: str) -> str | None:
+    """The last name of the constructor of a module-level object (`router` -> APIRouter)."""
+    owner = index.owner_module(receiver)
+    if owner is None or owner == receiver:
+        return None
+    name = receiver[len(owner) + 1 :]
+    if "." in name:
+        return None
+    facts = index.facts.get(owner)
+    for variable in facts.globals if facts is not None else ():
+        if variable.name == name and variable.constructor:
+            return variable.constructor.rsplit(".", 1)[-1]
+    return None
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _facts(index: ProjectIndex, module: str) -> FileFacts:
+    return index.facts.get(module) or FileFacts(lines=0)
+
+
+def _capability_order(capability: Capability) -> int:
+    return list(Capability).index(capability)
+
+
+def _ordered(capabilities: Iterable[Capability]) -> tuple[Capability, ...]:
+    return tuple(sorted(set(capabilities), key=_capability_order))
+
+
+def _first_argument(facts: FileFacts, variable: ModuleGlobal) -> str | None:
+    for call in facts.calls:
+        if call.line == variable.line and call.callee == variable.constructor:
+            return call.strings[0] if call.strings else None
+    return None
+
+
+def _instance(constructor: str, argument: str | None) -> str:
+    """`openai.OpenAI()`, or `boto3.client(bedrock-runtime)` when the first literal argument
+    is a plain token."""
+    if argument and re.fullmatch(r"[\w\-]{1,60}", argument):
+        return f"{constructor}({argument})"
+    return f"{constructor}()"
+
+
+def _is_dotted(value: str) -> bool:
+    return all(part.isidentifier() for part in value.split("."))
+
+
+def _through_local(callee: str, instances: Sequence[str]) -> list[tuple[str, str | None]]:
+    """Candidates for a call on a local name (`client.chat.create`, `self.llm.invoke`):
+    each instance built in the same scope, standing for each prefix of the receiver, with
+    the instance assumed."""
+    parts = callee.split(".")
+    return [
+        (f"{instance}.{'.'.join(parts[k:])}", instance)
+        for instance in instances
+        for k in range(1, len(parts))
+    ]
+
+
+def _first_rule(sdk: Sdk, candidate: str, arguments: Sequence[str]) -> CallRule | None:
+    for rule in sdk.calls:
+        if not glob_matches(rule.pattern, candidate):
+            continue
+        if rule.argument is not None and not any(
+            re.search(rule.argument, argument) for argument in arguments
+        ):
+            continue
+        return rule
+    return None
+
+
+def glob_matches(pattern: str, name: str) -> bool:
+    """Whether a dotted name matches a catalogue call pattern (see `CallRule`)."""
+    return _match_segments(_split(pattern), tuple(_split(name)))
+
+
+@lru_cache(maxsize=4096)
+def _split(dotted: str) -> tuple[str, ...]:
+    """Split on dots outside parentheses: `boto3.client(a.b).x` has three segments."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in dotted:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return tuple(parts)
+
+
+@lru_cache(maxsize=65536)
+def _match_segments(pattern: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    if not pattern:
+        return not name
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match_segments(rest, name[i:]) for i in range(len(name) + 1))
+    return bool(name) and _segment_matches(head, name[0]) and _match_segments(rest, name[1:])
+
+
+def _segment_matches(pattern: str, segment: str) -> bool:
+    name, _, argument = segment.partition("(")
+    is_instance = segment.endswith(")")
+    argument = argument[:-1] if is_instance else ""
+    for alternative in pattern.split("|"):
+        wanted, _, wanted_argument = alternative.partition("(")
+        if alternative.endswith(")"):
+            wanted_argument = wanted_argument[:-1]
+            if (
+                is_instance
+                and fnmatchcase(name, wanted)
+                and (not wanted_argument or wanted_argument == argument)
+            ):
+                return True
+        elif fnmatchcase(name, alternative):
+            return True
+    return False
