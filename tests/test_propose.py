@@ -270,13 +270,33 @@ def test_an_orchestration_module_joins_only_a_service_of_its_capability() -> Non
     )
     parts = parts_of(proposal.placements)
 
+    # a module that exists only to serve one capability moves with that capability,
+    # whatever its imports say
     assert parts["a.chat_routes"] == "chat"
-    assert reason_of(proposal, "a.chat_routes").endswith("(orchestrates chat)")
-    assert parts["a.image_routes"] == MONOLITH
-    assert reason_of(proposal, "a.image_routes") == (
-        "stays in the monolith: none of its 2 import statements connects it to a service "
-        "it may join (orchestrates image_generation)"
+    assert reason_of(proposal, "a.chat_routes") == (
+        "seed of chat: exists only to serve chat (orchestration)"
     )
+    assert parts["a.image_routes"] == "image_generation"
+    assert reason_of(proposal, "a.image_routes") == (
+        "seed of image_generation: exists only to serve image_generation (orchestration)"
+    )
+
+
+def test_a_module_orchestrating_several_capabilities_is_placed_by_its_imports() -> None:
+    proposal = propose_services(
+        modules("a.chat", "a.image", "a.hub"),
+        imports(("a.hub", "a.chat", 3), ("a.hub", "a.image", 1)),
+        (
+            direct("a.chat", CHAT),
+            direct("a.image", IMAGE),
+            orchestrating("a.hub", CHAT),
+            orchestrating("a.hub", IMAGE),
+        ),
+        (),
+    )
+
+    assert parts_of(proposal.placements)["a.hub"] == "chat"
+    assert reason_of(proposal, "a.hub").startswith("joined chat: 3 of 4 import statements")
 
 
 def test_only_runtime_edges_between_project_modules_count() -> None:

@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         err.print(f"[bold red]error:[/] {error}", markup=True)
         return ExitCode.USAGE_ERROR
-    except (CarveoutError, Exception) as error:  # noqa: BLE001 - the last line of defence
+    except (CarveoutError, Exception) as error:
         if _state["debug"]:
             raise
         err.print(

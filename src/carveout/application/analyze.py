@@ -113,7 +113,8 @@ def analyze(
 
     with timings.stage("couplings"):
         couplings = find_couplings(
-            index, graph.edges, cycles, labels, ignored_kinds=frozenset(settings.ignore)
+            index, graph.edges, cycles, labels, ignored_kinds=frozenset(settings.ignore),
+            catalogue=catalogue,
         )
 
     with timings.stage("propose"):

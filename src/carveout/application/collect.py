@@ -110,7 +110,7 @@ def scan_file(path: str, kind: str) -> FileFacts:
                 facts = replace(facts, diagnostics=facts.diagnostics + tuple(problems))
             return facts
         return scan_source(data)
-    except Exception as error:  # noqa: BLE001 - a bug in the scan must not stop the run
+    except Exception as error:
         message = f"internal error while scanning (please report): {type(error).__name__}: {error}"
         return FileFacts(
             lines=0, parsed=False,

@@ -83,7 +83,8 @@ class Parameter:
     name: str
     annotation: str | None = None
     default: str | None = None
-    kind: str = "positional_or_keyword"  # also: positional_only, keyword_only, var_positional, var_keyword
+    # positional_or_keyword, positional_only, keyword_only, var_positional, var_keyword
+    kind: str = "positional_or_keyword"
 
 
 @dataclass(frozen=True, slots=True)

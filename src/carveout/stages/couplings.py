@@ -780,7 +780,12 @@ class _Finder:
                 ):
                     table = cls.name.lower()
                 if table is not None:
-                    tables.setdefault(table.lower(), (f"{module}.{cls.name}", module, cls.line))
+                    # the line naming the table (`__tablename__ = "orders"`), else the class
+                    line = next(
+                        (t.line for t in facts.strings if t.value == table and t.line >= cls.line),
+                        cls.line,
+                    )
+                    tables.setdefault(table.lower(), (f"{module}.{cls.name}", module, line))
             for variable in facts.globals:
                 if (
                     variable.constructor

@@ -68,8 +68,9 @@ def propose_services(
       edges, labels and couplings naming other modules are ignored for placement.
     - Only runtime edges (`Edge.is_runtime`) between two different project modules count;
       the weight between two modules is the number of such import statements, both ways.
-    - Each capability's core (the modules whose label is `direct` for it) stays in one
-      service; a capability with no direct module uses its orchestration modules as core.
+    - Each capability's core (the modules whose label is `direct` for it, and those that
+      orchestrate it alone) stays in one service; a capability with no direct module uses
+      all its orchestration modules as core.
       Capabilities whose cores share a module form one service; when more capabilities than
       `max_services` remain, the pair with the most import statements between their cores
       is merged until the cap holds (ties: fewer core modules, then names).
@@ -339,10 +340,9 @@ class _Labels:
     def seed_sentence(self, module: str, capabilities: Iterable[Capability]) -> str:
         """Why `module` is in the core of a service carrying `capabilities`."""
         called = _in_order(set(capabilities) & self.direct.get(module, frozenset()))
-        orchestrated = _in_order(
-            (set(capabilities) & self.orchestrating.get(module, frozenset()))
-            - self.direct_capabilities
-        )
+        served = set(capabilities) & self.orchestrating.get(module, frozenset())
+        orchestrated = _in_order(served - self.direct_capabilities)
+        serving = _in_order(served & self.direct_capabilities)
         sentences = []
         if called:
             kind = " and ".join(c.value for c in called)
@@ -351,6 +351,9 @@ class _Labels:
                 if len(called) > 1
                 else f"calls {_article(kind)} {kind} provider directly"
             )
+        if serving:
+            kind = " and ".join(c.value for c in serving)
+            sentences.append(f"exists only to serve {kind} (orchestration)")
         if orchestrated:
             kind = " and ".join(c.value for c in orchestrated)
             whose = "their providers" if len(orchestrated) > 1 else "its provider"
@@ -361,8 +364,9 @@ class _Labels:
 def _seed_groups(labels: _Labels) -> list[_Group]:
     """One group per capability, merged where cores share a module (a module has one part).
 
-    A capability's core is its direct modules, or its orchestration modules when no module
-    calls its provider directly.
+    A capability's core is its direct modules and the modules that orchestrate it alone;
+    a module orchestrating several capabilities joins a core only when no module calls
+    that capability's provider directly.
     """
     cores: defaultdict[Capability, set[str]] = defaultdict(set)
     for module, capabilities in labels.direct.items():
@@ -370,6 +374,12 @@ def _seed_groups(labels: _Labels) -> list[_Group]:
             cores[capability].add(module)
     called = labels.direct_capabilities
     for module, capabilities in labels.orchestrating.items():
+        if module in labels.direct:
+            continue
+        # a module that exists only to serve one capability moves with it
+        if len(capabilities) == 1:
+            cores[next(iter(capabilities))].add(module)
+            continue
         for capability in capabilities - called:
             cores[capability].add(module)
 
@@ -489,8 +499,14 @@ def _place_modules(
     if not settled:
         logger.info("growth did not settle after %d passes", REFINEMENT_PASSES)
 
+    # Packages move with their modules: an `__init__` no import statement ties elsewhere
+    # follows its submodules when they all went to one service.
+    _packages_follow_children(names, part_of, reasons, graph, allowed)
+
     # Reasons from the final placement, so their numbers describe what was proposed.
     for module, services in allowed.items():
+        if module in reasons:
+            continue
         decision = _decide(module, part_of, graph, services)
         reason = decision.reason
         if decision.part != part_of[module]:
@@ -504,6 +520,37 @@ def _place_modules(
             reason += f" (orchestrates {' and '.join(c.value for c in _in_order(orchestrated))})"
         reasons[module] = reason
     return part_of, reasons
+
+
+def _packages_follow_children(
+    names: Sequence[str],
+    part_of: dict[str, str],
+    reasons: dict[str, str],
+    graph: _ImportGraph,
+    allowed: Mapping[str, tuple[str, ...]],
+) -> None:
+    """Place a package with its submodules when they all sit in one service and no runtime
+    import statement ties the package itself to another part (deepest packages first)."""
+    children: defaultdict[str, list[str]] = defaultdict(list)
+    for module in names:
+        parent = module.rpartition(".")[0]
+        if parent:
+            children[parent].append(module)
+    for package in sorted(children, key=lambda p: (-p.count("."), p)):
+        if package not in allowed or part_of.get(package, MONOLITH) != MONOLITH:
+            continue
+        parts = {part_of[c] for c in children[package]}
+        if len(parts) != 1 or MONOLITH in parts:
+            continue
+        service = parts.pop()
+        tied = {part_of[n] for n in graph.neighbours.get(package, {})} - {service}
+        if tied or service not in allowed[package]:
+            continue
+        part_of[package] = service
+        reasons[package] = (
+            f"joined {service}: all {_plural(len(children[package]), 'submodule')} of this "
+            "package are in it, and no import statement ties the package elsewhere"
+        )
 
 
 def _decide(
