@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.console import Console
 
@@ -22,7 +21,7 @@ from carveout import __version__
 from carveout.application.analyze import AnalysisRun, AnalyzeRequest, Timings, analyze
 from carveout.application.init_files import list_missing_init, write_missing_init
 from carveout.application.publish import ExitCode, RunSummary, publish
-from carveout.domain.errors import CarveoutError, UsageError
+from carveout.domain.errors import UsageError
 
 app = typer.Typer(
     name="carveout",
@@ -58,15 +57,22 @@ IncludeNotebooks = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"carveout {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version.", callback=_print_version,
+                     is_eager=True),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
-    if version:
-        typer.echo(f"carveout {__version__}")
-        raise typer.Exit(0)
 
 
 @app.command("analyze")
@@ -157,30 +163,41 @@ def init_files_command(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` and return the exit code instead of exiting."""
     command = typer.main.get_command(app)
+    arguments = list(argv) if argv is not None else sys.argv[1:]
     try:
-        returned = command.main(args=list(argv) if argv is not None else sys.argv[1:],
-                                prog_name="carveout", standalone_mode=False)
-    except click.exceptions.Exit as done:
-        return int(done.exit_code)
-    except click.ClickException as error:
-        error.show(file=sys.stderr)
-        return ExitCode.USAGE_ERROR
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return ExitCode.USAGE_ERROR
+        returned = command.main(args=arguments, prog_name="carveout", standalone_mode=False)
     except UsageError as error:
         err.print(f"[bold red]error:[/] {error}", markup=True)
         return ExitCode.USAGE_ERROR
-    except (CarveoutError, Exception) as error:
-        if _state["debug"]:
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
-            "This is a bug in carveout. Rerun with --debug for the traceback and report it.",
-            markup=True,
-        )
-        return ExitCode.INTERNAL_ERROR
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        return ExitCode.USAGE_ERROR
+    except Exception as error:
+        if _is_usage_error(error):
+            error.show(file=sys.stderr)  # type: ignore[attr-defined]
+            return ExitCode.USAGE_ERROR
+        return _internal_error(error)
     return int(returned) if isinstance(returned, int) else ExitCode.OK
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Typer's command-line parsing errors. Typer vendors click, so they are matched by
+    shape: they show themselves and carry the usage exit code."""
+    return hasattr(error, "show") and getattr(error, "exit_code", None) == 2
+
+
+def _internal_error(error: Exception) -> int:
+    """A bug in carveout, told as such; `--debug` shows the traceback instead."""
+    if _state["debug"]:
+        raise error
+    err.print(
+        f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
+        "This is a bug in carveout. Rerun with --debug for the traceback and report it.",
+        markup=True,
+    )
+    return ExitCode.INTERNAL_ERROR
 
 
 # --- private helpers --------------------------------------------------------------------

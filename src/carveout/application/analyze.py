@@ -7,6 +7,7 @@ swap parts through `AnalyzeRequest` and the returned values; nothing here prints
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import sys
@@ -21,10 +22,14 @@ from carveout.adapters.catalogue import catalogue_fingerprint, load_catalogue
 from carveout.adapters.config import load_settings
 from carveout.adapters.fact_cache import FactCache
 from carveout.application.collect import collect_facts
+from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import Analysis, Proposal
 from carveout.domain.settings import Settings
+from carveout.stages import lowering as lowering_module
+from carveout.stages import notebooks as notebooks_module
+from carveout.stages import scan as scan_module
 from carveout.stages.contracts import generate_contracts
 from carveout.stages.couplings import find_couplings
 from carveout.stages.discover import DiscoveryError, discover, invisible_modules
@@ -224,8 +229,20 @@ def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, st
 
 
 def _cache_salt(settings: Settings, catalogue_hash: str) -> str:
-    parts = [__version__, sys.version, catalogue_hash, settings.fact_key]
+    parts = [__version__, sys.version, catalogue_hash, settings.fact_key, _scanner_fingerprint()]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@functools.cache
+def _scanner_fingerprint() -> str:
+    """A hash of the code that makes facts, so a changed scanner never reads stale facts
+    even when the version number did not move (editable installs, development)."""
+    hasher = hashlib.sha256()
+    for module in (facts_module, scan_module, lowering_module, notebooks_module):
+        source = getattr(module, "__file__", None)
+        if source:
+            hasher.update(Path(source).read_bytes())
+    return hasher.hexdigest()
 
 
 def _diagnostic_key(diagnostic: Diagnostic) -> tuple[str, int, str, str]:

@@ -1,0 +1,201 @@
+"""The command line in-process: exit codes, messages for bad input, per-file diagnostics,
+and the promise to write only into the output and cache folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from carveout.application.publish import ExitCode
+from carveout.cli import main
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def analyze(project: Path, out: Path, *extra: str) -> int:
+    return main(["analyze", str(project), "--out", str(out), "--cache-dir",
+                 str(out.parent / "cache"), "--quiet", *extra])
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["analyze", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")])
+    assert code == ExitCode.USAGE_ERROR
+    assert "path does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_folder_without_python_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "docs", {"README.md": "# nothing to see", "data.json": "{}"})
+    code = main(["analyze", str(tmp_path / "docs"), "--out", str(tmp_path / "out")])
+    assert code == ExitCode.USAGE_ERROR
+    assert "no Python modules found" in capsys.readouterr().err
+
+
+def test_a_file_given_instead_of_a_folder_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, {"one.py": "x = 1\n"})
+    assert main(["analyze", str(tmp_path / "one.py")]) == ExitCode.USAGE_ERROR
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_unknown_flag_and_bad_setting_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "p", {"app/__init__.py": "", "pyproject.toml": "[tool.carveout]\nnope = 1\n"})
+    assert main(["analyze", str(tmp_path / "p"), "--frobnicate"]) == ExitCode.USAGE_ERROR
+    assert main(["analyze", str(tmp_path / "p"), "--out", str(tmp_path / "o")]) == 2
+    assert "unknown key 'nope'" in capsys.readouterr().err
+    assert main(["couplings", str(tmp_path / "p"), "--format", "xml"]) == ExitCode.USAGE_ERROR
+
+
+BAD_FILES: dict[str, str | bytes] = {
+    "app/__init__.py": "",
+    "app/empty.py": "",
+    "app/broken.py": "def oops(:\n    pass\n",
+    "app/latin.py": b"# no coding cookie\nname = '\xe9t\xe9'\n",
+    "app/nul.py": b"x = 1\x00\n",
+    "app/good.py": "from app import empty\nimport app.broken\n",
+}
+
+
+def test_bad_files_become_diagnostics_and_the_run_finishes(tmp_path: Path) -> None:
+    project = write(tmp_path / "proj", BAD_FILES)
+    out = tmp_path / "out"
+    assert analyze(project, out) == ExitCode.OK
+
+    data = json.loads((out / "analysis.json").read_text())
+    by_path = {(d["path"], d["kind"]) for d in data["diagnostics"]}
+    assert ("app/broken.py", "syntax-error") in by_path
+    assert ("app/latin.py", "decode-error") in by_path
+    assert ("app/nul.py", "decode-error") in by_path
+    # every file is accounted for: a module (possibly with a diagnostic), none dropped
+    assert sorted(m["path"] for m in data["modules"] if m["path"]) == sorted(BAD_FILES)
+    broken = next(d for d in data["diagnostics"] if d["path"] == "app/broken.py")
+    assert broken["line"] == 1
+
+
+def test_summary_counts_what_was_read_skipped_and_diagnosed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(tmp_path / "proj", {**BAD_FILES, "tests/test_app.py": "import app\n",
+                                        "app/types.pyi": "x: int\n"})
+    code = main(["analyze", str(project), "--out", str(tmp_path / "out"), "--cache-dir",
+                 str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.OK
+    assert "read 6 files" in err
+    assert "skipped 2" in err and "test folder" in err and "type stub" in err
+    assert "syntax-error" in err and "decode-error" in err
+    assert f"report: {tmp_path / 'out' / 'index.html'}" in err
+
+
+def test_writes_only_into_the_output_and_cache_folders(tmp_path: Path) -> None:
+    project = write(tmp_path / "proj", {**BAD_FILES, "pyproject.toml": "[project]\nname='p'\n"})
+    before = snapshot(tmp_path / "proj")
+    assert analyze(project, tmp_path / "run" / "out") == ExitCode.OK
+    assert snapshot(tmp_path / "proj") == before
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["cache", "out"]
+
+
+def test_the_analysed_code_is_never_imported_or_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran.txt"
+    trap = (
+        "from pathlib import Path\n"
+        f"Path({str(marker)!r}).write_text('imported')\n"
+        "raise SystemExit('imported!')\n"
+    )
+    project = write(tmp_path / "proj", {"trap/__init__.py": trap, "trap/main.py": trap,
+                                        "trap/__main__.py": trap})
+    assert analyze(project, tmp_path / "out") == ExitCode.OK
+    assert not marker.exists()
+    assert "trap" not in __import__("sys").modules
+
+
+def test_default_output_folder_is_reports_project_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = write(tmp_path / "src-tree", {"pyproject.toml": "[project]\nname = 'my app'\n",
+                                            "src/myapp/__init__.py": "import os\n"})
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", str(project), "--quiet", "--no-cache"]) == ExitCode.OK
+    assert (tmp_path / "reports" / "my-app" / "analysis.json").is_file()
+    assert not (project / ".carveout_cache").exists()
+
+
+def test_couplings_command_prints_json_and_sarif_to_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(tmp_path / "proj", {
+        "pkg/__init__.py": "",
+        "pkg/a/__init__.py": "",
+        "pkg/a/x.py": "import pkg.b.y\n",
+        "pkg/b/__init__.py": "",
+        "pkg/b/y.py": "def f():\n    import pkg.a.x\n",
+    })
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert main(["couplings", str(project), "--format", "json", "--quiet", *cache]) == 0
+    kinds = {c["kind"] for c in json.loads(capsys.readouterr().out)}
+    assert {"import-cycle", "hidden-cycle-import"} <= kinds
+
+    assert main(["couplings", str(project), "--format", "sarif", "--quiet", *cache]) == 0
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    assert sarif["runs"][0]["results"]
+
+
+def test_timings_are_printed_per_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = write(tmp_path / "proj", {"pkg/__init__.py": "", "pkg/m.py": "import os\n"})
+    assert analyze(project, tmp_path / "out", "--timings") == ExitCode.OK
+    err = capsys.readouterr().err
+    for stage in ("discover", "scan", "graph", "features", "couplings", "propose", "report"):
+        assert stage in err
+
+
+def test_internal_errors_have_their_own_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import carveout.cli as cli
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "analyze", explode)
+    project = write(tmp_path / "proj", {"pkg/__init__.py": ""})
+    assert main(["analyze", str(project)]) == ExitCode.INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "internal error" in err and "boom" in err and "--debug" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("carveout ")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    files = {f"pkg/m{i}.py": "import os\n" for i in range(30)}
+    project = write(tmp_path / "proj", {"pkg/__init__.py": "", **files})
+    assert analyze(project, tmp_path / "out") == ExitCode.OK
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
