@@ -12,7 +12,7 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,8 +24,9 @@ from carveout.adapters.fact_cache import FactCache
 from carveout.application.collect import collect_facts
 from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
-from carveout.domain.facts import Diagnostic, FileFacts
-from carveout.domain.model import Analysis, Proposal
+from carveout.domain.catalogue import Catalogue
+from carveout.domain.facts import Diagnostic, FileFacts, Guard
+from carveout.domain.model import Analysis, Edge, Proposal
 from carveout.domain.settings import Settings
 from carveout.stages import lowering as lowering_module
 from carveout.stages import notebooks as notebooks_module
@@ -139,6 +140,7 @@ def analyze(
             graph.edges,
             root_packages=project.top_level_packages,
             invisible_modules=invisible_modules(project),
+            service_packages=_service_sdk_packages(proposal, graph.edges, catalogue),
         )
 
     diagnostics = project.diagnostics + collected.diagnostics + graph.diagnostics
@@ -209,6 +211,26 @@ def _names_reached(
         if qualified.startswith(prefix):
             reached.add((qualified[len(prefix) :].split(".")[0], call.line))
     return reached
+
+
+def _service_sdk_packages(
+    proposal: Proposal, edges: Sequence[Edge], catalogue: Catalogue
+) -> dict[str, tuple[str, ...]]:
+    """The AI SDK packages (top-level names) each service's modules import: only the
+    services may import them, so the rules protect them."""
+    sdk_tops = {module.split(".")[0] for sdk in catalogue.sdks for module in sdk.modules}
+    owned: dict[str, tuple[str, ...]] = {}
+    for service in proposal.services:
+        members = set(service.modules)
+        packages = {
+            edge.target
+            for edge in edges
+            if edge.external and edge.source in members and edge.target in sdk_tops
+            and edge.guard is not Guard.TYPE_CHECKING
+        }
+        if packages:
+            owned[service.name] = tuple(sorted(packages))
+    return owned
 
 
 def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, str]:

@@ -172,11 +172,16 @@ class AiFeature:
 
 @dataclass(frozen=True, slots=True)
 class ModuleLabel:
-    """A module's capabilities, direct (it calls a provider) or as orchestration."""
+    """A module's capabilities, direct (it calls a provider) or as orchestration.
+
+    `strength`, when given, counts the provider calls behind each capability (same order
+    as `capabilities`), so a module serving several capabilities has a dominant one.
+    """
 
     module: str
     capabilities: tuple[Capability, ...]
     direct: bool
+    strength: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -170,7 +170,10 @@ def detect_features(
     direct = {m: caps for m, caps in direct.items() if caps}
     entries = entry_modules(index)
     orchestration = _orchestration(index, edges, direct, entries)
-    labels = _labels(direct, orchestration)
+    calls: Counter[tuple[str, Capability]] = Counter(
+        (hit.module, capability) for hit in hits for capability in hit.capabilities
+    )
+    labels = _labels(direct, orchestration, calls)
 
     members: dict[Capability, set[str]] = defaultdict(set)
     for module, capabilities in direct.items():
@@ -759,9 +762,15 @@ def _interfaces(index: ProjectIndex) -> list[tuple[str, set[str]]]:
 
 
 def _labels(
-    direct: Mapping[str, set[Capability]], orchestration: Mapping[str, set[Capability]]
+    direct: Mapping[str, set[Capability]],
+    orchestration: Mapping[str, set[Capability]],
+    calls: Mapping[tuple[str, Capability], int],
 ) -> tuple[ModuleLabel, ...]:
-    labels = [ModuleLabel(m, _ordered(c), True) for m, c in direct.items()]
+    labels = []
+    for module, capabilities in direct.items():
+        ordered = _ordered(capabilities)
+        strength = tuple(calls.get((module, c), 0) for c in ordered)
+        labels.append(ModuleLabel(module, ordered, True, strength))
     labels += [ModuleLabel(m, _ordered(c), False) for m, c in orchestration.items() if c]
     return tuple(sorted(labels, key=lambda label: (label.module, not label.direct)))
 

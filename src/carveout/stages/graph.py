@@ -7,6 +7,7 @@ questions they answer, but not in runtime cycles (`Edge.is_runtime`).
 
 from __future__ import annotations
 
+import heapq
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -406,14 +407,23 @@ def _stdlib_shadows(index: ProjectIndex) -> Iterable[Diagnostic]:
 def _shortest_cycle(graph: nx.DiGraph) -> tuple[str, ...]:
     """A shortest cycle of `graph` (first in name order among the shortest), closed: the
     first module is repeated at the end."""
+    successors = _sorted_successors(graph)
+    predecessors = _predecessors(successors)
+
+    # two modules importing each other: nothing is shorter, and the first such pair wins
+    for start, targets in successors.items():
+        mutual = set(targets).intersection(predecessors[start])
+        if mutual:
+            return (start, min(mutual), start)
+
     best: list[str] | None = None
-    for start in sorted(graph.nodes):
-        paths = nx.single_source_shortest_path(graph, start)
-        for source in sorted(graph.predecessors(start)):
-            if source in paths and (best is None or len(paths[source]) + 1 < len(best)):
-                best = [*paths[source], start]
-        if best is not None and len(best) == 3:
-            break  # two modules importing each other: nothing is shorter
+    for start in successors:
+        parents = _search_back(successors, start, predecessors[start])
+        for source in predecessors[start]:
+            if source in parents:
+                path = _path_to(parents, source)
+                if best is None or len(path) + 1 < len(best):
+                    best = [*path, start]
     return tuple(best or ())
 
 
@@ -428,31 +438,98 @@ def _breaking_edges(graph: nx.DiGraph) -> tuple[tuple[str, str], ...]:
     chosen: list[tuple[str, str]] = []
     cycles = _short_cycles(remaining)
     while cycles:
-        while cycles:
-            counts = Counter(edge for cycle in cycles for edge in cycle)
-            edge = min(counts, key=lambda e: (-counts[e], e))
+        # how many unbroken cycles each edge is on, kept up to date as cycles break
+        counts: Counter[tuple[str, str]] = Counter()
+        holding: dict[tuple[str, str], list[int]] = {}
+        for number, cycle in enumerate(cycles):
+            for edge in cycle:
+                counts[edge] += 1
+                holding.setdefault(edge, []).append(number)
+        ranked = [(-count, edge) for edge, count in counts.items()]
+        heapq.heapify(ranked)
+        broken = [False] * len(cycles)
+        while counts:
+            negative, edge = heapq.heappop(ranked)
+            if counts.get(edge) != -negative:
+                continue  # a stale rank: the edge's count has dropped since
             chosen.append(edge)
             remaining.remove_edge(*edge)
-            cycles = [cycle for cycle in cycles if edge not in cycle]
+            for number in holding[edge]:
+                if broken[number]:
+                    continue
+                broken[number] = True
+                for other in cycles[number]:
+                    counts[other] -= 1
+                    if counts[other]:
+                        heapq.heappush(ranked, (-counts[other], other))
+                    else:
+                        del counts[other]
         cycles = _short_cycles(remaining)
     return tuple(chosen)
 
 
 def _short_cycles(graph: nx.DiGraph) -> list[frozenset[tuple[str, str]]]:
     """The shortest cycle through each edge that lies on a cycle, as sets of edges
-    (sorted, duplicates removed)."""
+    (sorted, duplicates removed). Among equally short paths, a breadth-first search that
+    takes successors in name order decides."""
     found: set[tuple[str, ...]] = set()
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
-        sub = graph.subgraph(component)
-        for start in sub:
-            paths = nx.single_source_shortest_path(sub, start)
-            for last in sub.predecessors(start):
-                cycle = paths[last]
+        successors = _sorted_successors(graph.subgraph(component))
+        predecessors = _predecessors(successors)
+        for start in successors:
+            parents = _search_back(successors, start, predecessors[start])
+            for last in predecessors[start]:
+                cycle = _path_to(parents, last)
                 first = cycle.index(min(cycle))
                 found.add(tuple(cycle[first:] + cycle[:first]))
     return [frozenset(zip(cycle, cycle[1:] + cycle[:1], strict=True)) for cycle in sorted(found)]
+
+
+def _sorted_successors(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Plain adjacency lists in name order (searches over them are many times faster than
+    over networkx views, and do not depend on insertion or hash order)."""
+    return {node: sorted(graph.successors(node)) for node in sorted(graph.nodes)}
+
+
+def _predecessors(successors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Reverse adjacency lists, in name order."""
+    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+    for node, targets in successors.items():
+        for target in targets:
+            predecessors[target].append(node)
+    return predecessors
+
+
+def _search_back(
+    successors: dict[str, list[str]], start: str, wanted: list[str]
+) -> dict[str, str | None]:
+    """Breadth-first from `start` until every module of `wanted` is reached: the parent
+    of each module reached (its first discoverer), so paths are the breadth-first ones."""
+    parents: dict[str, str | None] = {start: None}
+    missing = set(wanted)
+    missing.discard(start)
+    queue = [start]
+    for node in queue:
+        if not missing:
+            break
+        for target in successors[node]:
+            if target not in parents:
+                parents[target] = node
+                queue.append(target)
+                missing.discard(target)
+    return parents
+
+
+def _path_to(parents: dict[str, str | None], end: str) -> list[str]:
+    path = []
+    node: str | None = end
+    while node is not None:
+        path.append(node)
+        node = parents[node]
+    path.reverse()
+    return path
 
 
 def _edge_key(edge: Edge) -> tuple:

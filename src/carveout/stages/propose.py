@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from carveout.domain.model import (
@@ -32,6 +32,9 @@ MONOLITH = "monolith"
 """The part name of everything that is not proposed as a service."""
 
 REFINEMENT_PASSES = 20
+# a module importing this many packages besides its own wires the application together
+COMPOSITION_ROOT_PACKAGES = 6
+COMPOSITION_ROOT_FEATURES = 3
 """The most passes the growth step makes over the modules before it stops looking."""
 
 _CAPABILITY_ORDER = {capability: index for index, capability in enumerate(Capability)}
@@ -97,10 +100,18 @@ def propose_services(
     capabilities = _Labels.build(names, labels)
 
     # Seeds: one group per capability, merged where cores share a module, then to the cap.
-    groups = _merge_to_cap(_seed_groups(capabilities), graph, max_services)
+    roots = _composition_roots(names, graph, capabilities)
+    groups = _merge_to_cap(_seed_groups(capabilities, roots), graph, max_services)
 
     # Growth: every other module is placed by its import statements, until stable.
     part_of, reasons = _place_modules(names, graph, groups, capabilities, max_services)
+    for module, areas in sorted(roots.items()):
+        if part_of[module] == MONOLITH and module in capabilities.direct:
+            called = " and ".join(c.value for c in _in_order(capabilities.direct[module]))
+            reasons[module] = (
+                f"stays in the monolith: a composition root that imports {areas} packages; "
+                f"its own {called} calls should go through the services' facades"
+            )
 
     # Services with their blockers, and the metrics of the whole partition.
     services = tuple(
@@ -204,6 +215,34 @@ class _ImportGraph:
             for other, weight in self.neighbours.get(module, {}).items()
             if other in right
         )
+
+
+def _composition_roots(
+    names: Sequence[str], graph: _ImportGraph, labels: _Labels
+) -> dict[str, int]:
+    """Modules that wire the application together (an app factory, a `main`): their
+    runtime imports reach at least `COMPOSITION_ROOT_PACKAGES` packages besides their own,
+    and modules of at least `COMPOSITION_ROOT_FEATURES` AI capabilities besides its own. They
+    never seed a service, whatever AI calls they make. Returns module -> packages."""
+    outgoing: defaultdict[str, set[str]] = defaultdict(set)
+    for source, target in graph.weights:
+        outgoing[source].add(target)
+    roots = {}
+    for module in names:
+        targets = outgoing.get(module, set())
+        packages = {_package_of(t) for t in targets} - {_package_of(module)}
+        features = {labels.main_capability(t) for t in targets}
+        features -= {None, labels.main_capability(module)}
+        if len(packages) >= COMPOSITION_ROOT_PACKAGES and len(features) >= (
+            COMPOSITION_ROOT_FEATURES
+        ):
+            roots[module] = len(packages)
+    return roots
+
+
+def _package_of(module: str) -> str:
+    """The package a module belongs to for wiring counts: its first two name parts."""
+    return ".".join(module.split(".")[:2])
 
 
 # --- metrics ---------------------------------------------------------------------------
@@ -313,18 +352,33 @@ class _Labels:
 
     direct: Mapping[str, frozenset[Capability]]
     orchestrating: Mapping[str, frozenset[Capability]]
+    # for a module calling providers of several capabilities: the one it calls most
+    dominant: Mapping[str, Capability] = field(default_factory=dict)
 
     @classmethod
     def build(cls, names: Sequence[str], labels: Iterable[ModuleLabel]) -> _Labels:
         known = set(names)
         direct: defaultdict[str, set[Capability]] = defaultdict(set)
         orchestrating: defaultdict[str, set[Capability]] = defaultdict(set)
+        calls: defaultdict[str, Counter[Capability]] = defaultdict(Counter)
         for label in labels:
             if label.module not in known:
                 logger.debug("ignored the label of %s: not a project module", label.module)
                 continue
             (direct if label.direct else orchestrating)[label.module].update(label.capabilities)
+            if label.direct:
+                for capability, count in zip(label.capabilities, label.strength):
+                    calls[label.module][capability] += count
+        dominant = {}
+        for module, capabilities in direct.items():
+            counted = calls.get(module)
+            if len(capabilities) > 1 and counted:
+                order = list(Capability)
+                dominant[module] = min(
+                    capabilities, key=lambda c: (-counted[c], order.index(c))
+                )
         return cls(
+            dominant=dominant,
             direct={m: frozenset(c) for m, c in direct.items() if c},
             orchestrating={
                 m: frozenset(c - direct.get(m, set()))
@@ -332,6 +386,13 @@ class _Labels:
                 if c - direct.get(m, set())
             },
         )
+
+    def main_capability(self, module: str) -> Capability | None:
+        """The capability a module calls a provider for (its dominant one), if any."""
+        called = self.direct.get(module)
+        if not called:
+            return None
+        return self.dominant.get(module) or _in_order(called)[0]
 
     @property
     def direct_capabilities(self) -> frozenset[Capability]:
@@ -361,7 +422,7 @@ class _Labels:
         return "; ".join(sentences)
 
 
-def _seed_groups(labels: _Labels) -> list[_Group]:
+def _seed_groups(labels: _Labels, roots: frozenset[str]) -> list[_Group]:
     """One group per capability, merged where cores share a module (a module has one part).
 
     A capability's core is its direct modules and the modules that orchestrate it alone;
@@ -370,11 +431,16 @@ def _seed_groups(labels: _Labels) -> list[_Group]:
     """
     cores: defaultdict[Capability, set[str]] = defaultdict(set)
     for module, capabilities in labels.direct.items():
+        if module in roots:
+            continue
+        if module in labels.dominant:
+            cores[labels.dominant[module]].add(module)
+            continue
         for capability in capabilities:
             cores[capability].add(module)
     called = labels.direct_capabilities
     for module, capabilities in labels.orchestrating.items():
-        if module in labels.direct:
+        if module in labels.direct or module in roots:
             continue
         # a module that exists only to serve one capability moves with it
         if len(capabilities) == 1:

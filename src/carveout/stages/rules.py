@@ -101,8 +101,10 @@ def generate_rules(
     # one protected contract per service, on its visible modules
     contracts: list[_Contract] = []
     scopes: dict[str, _Scope] = {}
+    facades: dict[str, str] = {}
     for service in sorted(proposal.services, key=lambda s: s.name):
         facade = facade_modules.get(service.name) or _default_facade(service, graph)
+        facades[service.name] = facade
         scope, notes = _service_scope(service, facade, graph)
         unenforceable.update(notes)
         if scope is None:
@@ -114,7 +116,10 @@ def generate_rules(
     owners = _package_owners(service_packages, graph, unenforceable)
     for package in sorted(owners):
         owning = [scopes[name] for name in owners[package] if name in scopes]
-        contract = _package_contract(package, owners[package], owning, edges, graph)
+        owner_facades = {facades[name] for name in owners[package] if name in facades}
+        contract = _package_contract(
+            package, owners[package], owning, owner_facades, edges, graph
+        )
         if isinstance(contract, str):
             unenforceable.add(contract)
         else:
@@ -313,13 +318,17 @@ def _package_contract(
     package: str,
     services: list[str],
     scopes: list[_Scope],
+    owner_facades: set[str],
     edges: Sequence[Edge],
     graph: _VisibleGraph,
 ) -> _Contract | str:
-    """A protected contract on a third-party package, or why none can be emitted."""
+    """A protected contract on a third-party package, or why none can be emitted.
+
+    When import-linter sees none of the owning services' modules, the contract still
+    holds every module it does see: none of them may start importing the package (today's
+    importers are the ratchet), only the services' facades may.
+    """
     owners = " and ".join(services)
-    if not scopes:
-        return f"{package}: no package rule: service {owners} has no protected contract"
     importers = {
         edge.source
         for edge in edges
@@ -330,8 +339,8 @@ def _package_contract(
             f"{package}: no package rule for service {owners}: no module imports it "
             "today, and import-linter cannot name a package outside its graph"
         )
-    members = frozenset().union(*(scope.members for scope in scopes))
-    facades = {scope.facade for scope in scopes}
+    members: frozenset[str] = frozenset().union(*(scope.members for scope in scopes))
+    facades = {scope.facade for scope in scopes} | owner_facades
     if not graph.visible - members - facades:
         return (
             f"{package}: no package rule: every module import-linter sees belongs to "
