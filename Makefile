@@ -22,6 +22,7 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check src tests scripts
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 test: lint

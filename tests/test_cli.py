@@ -25,13 +25,25 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }
 
 
 def analyze(project: Path, out: Path, *extra: str) -> int:
-    return main(["analyze", str(project), "--out", str(out), "--cache-dir",
-                 str(out.parent / "cache"), "--quiet", *extra])
+    return main(
+        [
+            "analyze",
+            str(project),
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(out.parent / "cache"),
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,10 +109,20 @@ def test_bad_files_become_diagnostics_and_the_run_finishes(tmp_path: Path) -> No
 def test_summary_counts_what_was_read_skipped_and_diagnosed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = write(tmp_path / "proj", {**BAD_FILES, "tests/test_app.py": "import app\n",
-                                        "app/types.pyi": "x: int\n"})
-    code = main(["analyze", str(project), "--out", str(tmp_path / "out"), "--cache-dir",
-                 str(tmp_path / "cache")])
+    project = write(
+        tmp_path / "proj",
+        {**BAD_FILES, "tests/test_app.py": "import app\n", "app/types.pyi": "x: int\n"},
+    )
+    code = main(
+        [
+            "analyze",
+            str(project),
+            "--out",
+            str(tmp_path / "out"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == ExitCode.OK
     assert "read 6 files" in err
@@ -124,8 +146,10 @@ def test_the_analysed_code_is_never_imported_or_run(tmp_path: Path) -> None:
         f"Path({str(marker)!r}).write_text('imported')\n"
         "raise SystemExit('imported!')\n"
     )
-    project = write(tmp_path / "proj", {"trap/__init__.py": trap, "trap/main.py": trap,
-                                        "trap/__main__.py": trap})
+    project = write(
+        tmp_path / "proj",
+        {"trap/__init__.py": trap, "trap/main.py": trap, "trap/__main__.py": trap},
+    )
     assert analyze(project, tmp_path / "out") == ExitCode.OK
     assert not marker.exists()
     assert "trap" not in __import__("sys").modules
@@ -134,8 +158,10 @@ def test_the_analysed_code_is_never_imported_or_run(tmp_path: Path) -> None:
 def test_default_output_folder_is_reports_project_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = write(tmp_path / "src-tree", {"pyproject.toml": "[project]\nname = 'my app'\n",
-                                            "src/myapp/__init__.py": "import os\n"})
+    project = write(
+        tmp_path / "src-tree",
+        {"pyproject.toml": "[project]\nname = 'my app'\n", "src/myapp/__init__.py": "import os\n"},
+    )
     monkeypatch.chdir(tmp_path)
     assert main(["analyze", str(project), "--quiet", "--no-cache"]) == ExitCode.OK
     assert (tmp_path / "reports" / "my-app" / "analysis.json").is_file()
@@ -145,13 +171,16 @@ def test_default_output_folder_is_reports_project_name(
 def test_couplings_command_prints_json_and_sarif_to_stdout(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = write(tmp_path / "proj", {
-        "pkg/__init__.py": "",
-        "pkg/a/__init__.py": "",
-        "pkg/a/x.py": "import pkg.b.y\n",
-        "pkg/b/__init__.py": "",
-        "pkg/b/y.py": "def f():\n    import pkg.a.x\n",
-    })
+    project = write(
+        tmp_path / "proj",
+        {
+            "pkg/__init__.py": "",
+            "pkg/a/__init__.py": "",
+            "pkg/a/x.py": "import pkg.b.y\n",
+            "pkg/b/__init__.py": "",
+            "pkg/b/y.py": "def f():\n    import pkg.a.x\n",
+        },
+    )
     cache = ["--cache-dir", str(tmp_path / "cache")]
     assert main(["couplings", str(project), "--format", "json", "--quiet", *cache]) == 0
     kinds = {c["kind"] for c in json.loads(capsys.readouterr().out)}

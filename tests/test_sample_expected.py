@@ -47,13 +47,16 @@ def _evidence(coupling) -> set[str]:
 @pytest.mark.parametrize(
     "planted",
     EXPECTED["couplings"],
-    ids=[f"{c['kind']}-{'-'.join(m.split('.')[-1] for m in c['modules'][:2])}"
-         for c in EXPECTED["couplings"]],
+    ids=[
+        f"{c['kind']}-{'-'.join(m.split('.')[-1] for m in c['modules'][:2])}"
+        for c in EXPECTED["couplings"]
+    ],
 )
 def test_every_planted_coupling_is_found(sample_run: AnalysisRun, planted: dict) -> None:
     candidates = [c for c in sample_run.analysis.couplings if c.kind == planted["kind"]]
     matches = [
-        c for c in candidates
+        c
+        for c in candidates
         if set(planted["modules"]) <= set(c.modules) and set(planted["evidence"]) & _evidence(c)
     ]
     assert matches, (

@@ -38,8 +38,12 @@ def test_committed_example_report_is_current(sample_artefact_files: dict[str, st
         old = committed.read_text(encoding="utf-8") if committed.is_file() else ""
         if old != text:
             diff = difflib.unified_diff(
-                old.splitlines(), text.splitlines(), f"committed/{relative}",
-                f"regenerated/{relative}", lineterm="", n=1,
+                old.splitlines(),
+                text.splitlines(),
+                f"committed/{relative}",
+                f"regenerated/{relative}",
+                lineterm="",
+                n=1,
             )
             stale.append("\n".join(list(diff)[:40]))
     committed_files = {
@@ -51,7 +55,8 @@ def test_committed_example_report_is_current(sample_artefact_files: dict[str, st
     assert not stale and not extra, (
         "reports/shopwise is stale; regenerate with `make demo` or "
         "CARVEOUT_UPDATE_REPORTS=1 pytest tests/test_sample_report.py\n"
-        + "\n\n".join(stale) + (f"\nno longer generated: {extra}" if extra else "")
+        + "\n\n".join(stale)
+        + (f"\nno longer generated: {extra}" if extra else "")
     )
     assert (COMMITTED_REPORT / "index.html").is_file()
 
@@ -75,7 +80,11 @@ def _lint_imports(config: Path, source_root: Path) -> subprocess.CompletedProces
     env = {**os.environ, "PYTHONPATH": str(source_root)}
     return subprocess.run(
         [str(BIN / "lint-imports"), "--config", str(config), "--no-cache"],
-        capture_output=True, text=True, env=env, cwd=source_root, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=source_root,
+        timeout=120,
     )
 
 
@@ -140,7 +149,10 @@ def test_generated_facades_parse_and_import(sample_out: Path, facade_env: dict[s
     )
     done = subprocess.run(
         [sys.executable, "-c", script, *map(str, facades)],
-        capture_output=True, text=True, env=facade_env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=facade_env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"ok {len(facades)}"
@@ -148,9 +160,21 @@ def test_generated_facades_parse_and_import(sample_out: Path, facade_env: dict[s
 
 def test_generated_contract_tests_pass(sample_out: Path, facade_env: dict[str, str]) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--import-mode=importlib", str(sample_out / "contracts")],
-        capture_output=True, text=True, env=facade_env, timeout=300, cwd=sample_out,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            str(sample_out / "contracts"),
+        ],
+        capture_output=True,
+        text=True,
+        env=facade_env,
+        timeout=300,
+        cwd=sample_out,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -68,8 +68,9 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", help="Print the version.", callback=_print_version,
-                     is_eager=True),
+        typer.Option(
+            "--version", help="Print the version.", callback=_print_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     _state["debug"] = debug
@@ -205,15 +206,18 @@ def _internal_error(error: Exception) -> int:
 
 def _run_analysis(
     path: Path,
-    overrides: dict[str, object],
+    overrides: Mapping[str, object],
     cache_dir: Path | None,
     no_cache: bool,
     jobs: int | None,
     stage_times: Timings,
     quiet: bool,
 ) -> AnalysisRun:
-    logging.basicConfig(level=logging.DEBUG if _state["debug"] else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if _state["debug"] else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     request = AnalyzeRequest(
         path=path,
         overrides={k: v for k, v in overrides.items() if v is not None},
@@ -241,10 +245,14 @@ def _folder_name(project: str) -> str:
 
 def _print_summary(summary: RunSummary, run: AnalysisRun) -> None:
     cached = f" ({summary.files_from_cache} from cache)" if summary.files_from_cache else ""
-    err.print(f"read {summary.files} files{cached} -> {summary.modules} modules, "
-              f"{summary.edges} import edges")
-    err.print(f"found {summary.ai_features} AI features, {summary.couplings} couplings; "
-              f"proposed {summary.services} services")
+    err.print(
+        f"read {summary.files} files{cached} -> {summary.modules} modules, "
+        f"{summary.edges} import edges"
+    )
+    err.print(
+        f"found {summary.ai_features} AI features, {summary.couplings} couplings; "
+        f"proposed {summary.services} services"
+    )
     if summary.skipped:
         reasons = ", ".join(f"{n} {r}" for r, n in summary.skipped_reasons)
         err.print(f"skipped {summary.skipped} files: {reasons}")
@@ -253,9 +261,12 @@ def _print_summary(summary: RunSummary, run: AnalysisRun) -> None:
         err.print(f"{summary.diagnostics} diagnostics: {kinds}")
     rules = run.analysis.rules
     if rules is not None and rules.unenforceable:
-        err.print(f"warning: {len(rules.unenforceable)} boundaries cannot be enforced by "
-                  "import-linter yet (see the report; `carveout init-files PATH` lists the "
-                  "missing __init__.py files)", style="yellow")
+        err.print(
+            f"warning: {len(rules.unenforceable)} boundaries cannot be enforced by "
+            "import-linter yet (see the report; `carveout init-files PATH` lists the "
+            "missing __init__.py files)",
+            style="yellow",
+        )
     if run.cache_problem:
         err.print(f"warning: {run.cache_problem}", style="yellow")
     err.print(f"report: {summary.report}", style="bold")
@@ -279,6 +290,11 @@ def _print_couplings_table(run: AnalysisRun) -> None:
         more = len(coupling.evidence) - 3
         if more > 0:
             evidence += f" (+{more})"
-        table.add_row(coupling.kind, coupling.severity.value, "\n".join(coupling.modules),
-                      evidence, coupling.why)
+        table.add_row(
+            coupling.kind,
+            coupling.severity.value,
+            "\n".join(coupling.modules),
+            evidence,
+            coupling.why,
+        )
     Console(highlight=False).print(table)

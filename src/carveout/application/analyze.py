@@ -12,9 +12,9 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from carveout import __version__
@@ -24,9 +24,8 @@ from carveout.adapters.fact_cache import FactCache
 from carveout.application.collect import collect_facts
 from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
-from carveout.domain.catalogue import Catalogue
-from carveout.domain.facts import Diagnostic, FileFacts, Guard
-from carveout.domain.model import Analysis, Edge, Proposal
+from carveout.domain.facts import Diagnostic
+from carveout.domain.model import Analysis, Proposal
 from carveout.domain.settings import Settings
 from carveout.stages import lowering as lowering_module
 from carveout.stages import notebooks as notebooks_module
@@ -36,9 +35,10 @@ from carveout.stages.couplings import find_couplings
 from carveout.stages.discover import DiscoveryError, discover, invisible_modules
 from carveout.stages.features import detect_features
 from carveout.stages.graph import build_graph, find_cycles
-from carveout.stages.propose import propose_services, service_surface
+from carveout.stages.propose import propose_services
 from carveout.stages.resolve import ProjectIndex
 from carveout.stages.rules import generate_rules
+from carveout.stages.surface import service_sdk_packages, with_surfaces
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,11 @@ def analyze(
 
     with timings.stage("couplings"):
         couplings = find_couplings(
-            index, graph.edges, cycles, labels, ignored_kinds=frozenset(settings.ignore),
+            index,
+            graph.edges,
+            cycles,
+            labels,
+            ignored_kinds=frozenset(settings.ignore),
             catalogue=catalogue,
         )
 
@@ -127,7 +131,7 @@ def analyze(
         proposal = propose_services(
             graph.modules, graph.edges, labels, couplings, max_services=settings.max_services
         )
-        proposal = _with_surfaces(proposal, index)
+        proposal = with_surfaces(proposal, index)
 
     with timings.stage("generate"):
         sources = _sources(project.root, index, proposal)
@@ -140,7 +144,7 @@ def analyze(
             graph.edges,
             root_packages=project.top_level_packages,
             invisible_modules=invisible_modules(project),
-            service_packages=_service_sdk_packages(proposal, graph.edges, catalogue),
+            service_packages=service_sdk_packages(proposal, graph.edges, catalogue),
         )
 
     diagnostics = project.diagnostics + collected.diagnostics + graph.diagnostics
@@ -158,79 +162,12 @@ def analyze(
         diagnostics=tuple(sorted(set(diagnostics), key=_diagnostic_key)),
     )
     return AnalysisRun(
-        analysis, settings, collected.from_cache, collected.scanned,
+        analysis,
+        settings,
+        collected.from_cache,
+        collected.scanned,
         cache.problem if cache is not None else None,
     )
-
-
-def _with_surfaces(proposal: Proposal, index: ProjectIndex) -> Proposal:
-    """Fill each service's surface: the names modules outside it use from it."""
-    uses = _resolved_uses(index)
-    services = []
-    for service in proposal.services:
-        members = set(service.modules)
-        outside = {m: u for m, u in uses.items() if m not in members}
-        services.append(replace(service, surface=service_surface(members, outside)))
-    return replace(proposal, services=tuple(services))
-
-
-def _resolved_uses(index: ProjectIndex) -> dict[str, list[tuple[str, str | None, int]]]:
-    """For each module, (target module, name used or None, line) for every project name it
-    imports; a whole-module import is narrowed to the names the module's calls reach."""
-    uses: dict[str, list[tuple[str, str | None, int]]] = {}
-    for module in sorted(index.facts):
-        facts: FileFacts = index.facts[module]
-        found: set[tuple[str, str | None, int]] = set()
-        for fact in facts.imports:
-            if fact.guard.value == "type_checking" and fact.name is None:
-                continue
-            resolved = index.resolve_import(module, fact)
-            target = resolved.target
-            if target is None or target == module:
-                continue
-            if resolved.qualified != target and fact.name not in (None, "*"):
-                found.add((target, resolved.qualified[len(target) + 1 :].split(".")[0],
-                           fact.line))
-                continue
-            reached = _names_reached(index, module, facts, target)
-            if reached:
-                found.update((target, name, line) for name, line in reached)
-            else:
-                found.add((target, None, fact.line))
-        uses[module] = sorted(found, key=lambda u: (u[0], u[1] or "", u[2]))
-    return uses
-
-
-def _names_reached(
-    index: ProjectIndex, module: str, facts: FileFacts, target: str
-) -> set[tuple[str, int]]:
-    prefix = target + "."
-    reached = set()
-    for call in facts.calls:
-        qualified = index.qualify(module, call.callee)
-        if qualified.startswith(prefix):
-            reached.add((qualified[len(prefix) :].split(".")[0], call.line))
-    return reached
-
-
-def _service_sdk_packages(
-    proposal: Proposal, edges: Sequence[Edge], catalogue: Catalogue
-) -> dict[str, tuple[str, ...]]:
-    """The AI SDK packages (top-level names) each service's modules import: only the
-    services may import them, so the rules protect them."""
-    sdk_tops = {module.split(".")[0] for sdk in catalogue.sdks for module in sdk.modules}
-    owned: dict[str, tuple[str, ...]] = {}
-    for service in proposal.services:
-        members = set(service.modules)
-        packages = {
-            edge.target
-            for edge in edges
-            if edge.external and edge.source in members and edge.target in sdk_tops
-            and edge.guard is not Guard.TYPE_CHECKING
-        }
-        if packages:
-            owned[service.name] = tuple(sorted(packages))
-    return owned
 
 
 def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, str]:
@@ -269,4 +206,3 @@ def _scanner_fingerprint() -> str:
 
 def _diagnostic_key(diagnostic: Diagnostic) -> tuple[str, int, str, str]:
     return (diagnostic.path, diagnostic.line, diagnostic.kind, diagnostic.message)
-

@@ -12,6 +12,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import networkx as nx
 
@@ -21,6 +22,7 @@ from carveout.stages.discover import plugin_groups
 from carveout.stages.resolve import ProjectIndex, is_stdlib
 
 _IMPORT_TIME_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL, Scope.CLASS})
+_Node = TypeVar("_Node", str, int)  # a module, or its number in the cycle searches
 # a dotted string ending in one of these names a file, not a module ("config.yaml")
 # fmt: off
 _FILE_SUFFIXES = frozenset({
@@ -476,14 +478,20 @@ def _short_cycles(graph: nx.DiGraph) -> list[frozenset[tuple[str, str]]]:
     for component in nx.strongly_connected_components(graph):
         if len(component) < 2:
             continue
-        successors = _sorted_successors(graph.subgraph(component))
+        # modules as numbers in name order: the searches run on plain lists of ints
+        names = sorted(component)
+        number = {name: position for position, name in enumerate(names)}
+        successors = {
+            number[name]: sorted(number[t] for t in graph.successors(name) if t in component)
+            for name in names
+        }
         predecessors = _predecessors(successors)
         for start in successors:
             parents = _search_back(successors, start, predecessors[start])
             for last in predecessors[start]:
                 cycle = _path_to(parents, last)
                 first = cycle.index(min(cycle))
-                found.add(tuple(cycle[first:] + cycle[:first]))
+                found.add(tuple(names[n] for n in cycle[first:] + cycle[:first]))
     return [frozenset(zip(cycle, cycle[1:] + cycle[:1], strict=True)) for cycle in sorted(found)]
 
 
@@ -493,9 +501,9 @@ def _sorted_successors(graph: nx.DiGraph) -> dict[str, list[str]]:
     return {node: sorted(graph.successors(node)) for node in sorted(graph.nodes)}
 
 
-def _predecessors(successors: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Reverse adjacency lists, in name order."""
-    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+def _predecessors(successors: dict[_Node, list[_Node]]) -> dict[_Node, list[_Node]]:
+    """Reverse adjacency lists, in node order."""
+    predecessors: dict[_Node, list[_Node]] = {node: [] for node in successors}
     for node, targets in successors.items():
         for target in targets:
             predecessors[target].append(node)
@@ -503,28 +511,30 @@ def _predecessors(successors: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def _search_back(
-    successors: dict[str, list[str]], start: str, wanted: list[str]
-) -> dict[str, str | None]:
+    successors: dict[_Node, list[_Node]], start: _Node, wanted: list[_Node]
+) -> dict[_Node, _Node | None]:
     """Breadth-first from `start` until every module of `wanted` is reached: the parent
     of each module reached (its first discoverer), so paths are the breadth-first ones."""
-    parents: dict[str, str | None] = {start: None}
+    parents: dict[_Node, _Node | None] = {start: None}
     missing = set(wanted)
     missing.discard(start)
+    left = len(missing)
     queue = [start]
     for node in queue:
-        if not missing:
+        if not left:
             break
         for target in successors[node]:
             if target not in parents:
                 parents[target] = node
                 queue.append(target)
-                missing.discard(target)
+                if target in missing:
+                    left -= 1
     return parents
 
 
-def _path_to(parents: dict[str, str | None], end: str) -> list[str]:
+def _path_to(parents: dict[_Node, _Node | None], end: _Node) -> list[_Node]:
     path = []
-    node: str | None = end
+    node: _Node | None = end
     while node is not None:
         path.append(node)
         node = parents[node]

@@ -422,7 +422,7 @@ class _Labels:
         return "; ".join(sentences)
 
 
-def _seed_groups(labels: _Labels, roots: frozenset[str]) -> list[_Group]:
+def _seed_groups(labels: _Labels, roots: Mapping[str, int]) -> list[_Group]:
     """One group per capability, merged where cores share a module (a module has one part).
 
     A capability's core is its direct modules and the modules that orchestrate it alone;

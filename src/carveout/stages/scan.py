@@ -219,7 +219,9 @@ def literal_string(node: ast.AST | None) -> tuple[str | None, bool]:
 
 def _template(node: ast.JoinedStr) -> str:
     """An f-string's literal parts joined by "{}": `f"{base}/v1/chat"` is "{}/v1/chat"."""
-    return "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
+    return "".join(
+        str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
+    )
 
 
 @dataclass
