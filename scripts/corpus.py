@@ -28,7 +28,7 @@ from _wheels import REPOSITORY, download, unpack
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import ModuleKind, Project
 from carveout.domain.settings import Settings
-from carveout.stages.discover import discover
+from carveout.stages.discover import DiscoveryError, discover
 from carveout.stages.graph import build_graph, find_cycles
 from carveout.stages.notebooks import notebook_source
 from carveout.stages.resolve import ProjectIndex
@@ -114,7 +114,10 @@ def run_wheel(spec: str, python_version: str, pool: ProcessPoolExecutor) -> Whee
     # discovery: every Python file must end as a module or a skipped entry
     try:
         project = discover(folder, Settings(include_tests=True, include_notebooks=True))
-    except Exception as error:
+    except DiscoveryError as error:  # the user-facing answer for a wheel without Python
+        report.unavailable = f"no Python: {error}"
+        return report
+    except Exception as error:  # a crash is what this script counts
         report.crashes.append(f"discover: {_describe(error)}")
         return report
     on_disk = _python_files(folder)
@@ -149,7 +152,7 @@ def run_wheel(spec: str, python_version: str, pool: ProcessPoolExecutor) -> Whee
         report.edges = len(graph.edges)
         report.diagnostics.update(d.kind for d in graph.diagnostics)
         report.cycles = len(find_cycles(graph.edges))
-    except Exception as error:
+    except Exception as error:  # a crash is what this script counts
         report.crashes.append(f"graph: {_describe(error)}")
     return report
 
@@ -230,7 +233,7 @@ def _scan(path: str, kind: str) -> tuple[FileFacts | None, str]:
             facts = scan_source(source)
             return replace(facts, diagnostics=facts.diagnostics + tuple(problems)), ""
         return scan_source(data), ""
-    except Exception as error:
+    except Exception as error:  # a crash is what this script counts
         return None, _describe(error)
 
 

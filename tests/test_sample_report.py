@@ -178,3 +178,13 @@ def test_generated_contract_tests_pass(sample_out: Path, facade_env: dict[str, s
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout
+
+
+def test_written_analysis_validates_against_the_published_schema(sample_out: Path) -> None:
+    import json
+
+    from carveout.adapters.json_output import validate_analysis_json
+
+    data = json.loads((sample_out / "analysis.json").read_text(encoding="utf-8"))
+    assert data["schema"] == "carveout.analysis/1"
+    assert validate_analysis_json(data) == []
