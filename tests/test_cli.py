@@ -228,3 +228,19 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(
     assert analyze(project, tmp_path / "out") == ExitCode.OK
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_init_files_lists_and_writes_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(tmp_path / "proj", {"pkg/__init__.py": "", "pkg/routers/chat.py": "x = 1\n"})
+    assert main(["init-files", str(project)]) == ExitCode.OK
+    assert capsys.readouterr().out.split() == ["pkg/routers/__init__.py"]
+    assert not (project / "pkg" / "routers" / "__init__.py").exists()
+
+    assert main(["init-files", str(project), "--write"]) == ExitCode.OK
+    assert (project / "pkg" / "routers" / "__init__.py").read_text() == ""
+    assert main(["init-files", str(project)]) == ExitCode.OK
+    assert capsys.readouterr().out.split() == ["pkg/routers/__init__.py"]
+    assert main(["init-files", str(project)]) == ExitCode.OK
+    assert capsys.readouterr().out == ""

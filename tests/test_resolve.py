@@ -140,3 +140,24 @@ def test_area_groups_by_package(tmp_path: Path) -> None:
     index = analyse(tmp_path).index
     assert index.area("shop.orders.api") == "shop.orders"
     assert index.owner_module("shop.orders.api.Order.total") == "shop.orders.api"
+
+
+def test_inner_folder_only_for_the_importers_own_package(tmp_path: Path) -> None:
+    # homeassistant 2025: components/mcp_server imports the MCP SDK, beside components/mcp
+    write_tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/components/__init__.py": "",
+            "app/components/mcp/__init__.py": "",
+            "app/components/mcp/types.py": "",
+            "app/components/mcp_server/__init__.py": "",
+            "app/components/mcp_server/http.py": "from mcp import types\n",
+        },
+    )
+    run = analyse(tmp_path)
+    resolved = run.index.resolve_import(
+        "app.components.mcp_server.http", ImportFact(1, "mcp", 0, "types")
+    )
+    assert resolved.external == "mcp"
+    assert [e.target for e in run.graph.edges if e.source.endswith("http")] == ["mcp"]

@@ -1,32 +1,52 @@
 """A content-addressed cache of per-file facts, stored as one SQLite file.
 
-Keys are hashes of file content (fresh CI checkouts change every mtime, never the content).
-A salt made of carveout's version, the Python version and whatever changes facts guards the
-whole file: when it differs the cache starts empty. SQLite makes it safe for two runs to
-share one cache; a cache that cannot be opened or written is skipped with a warning.
+Keys are hashes of file content (fresh CI checkouts change every mtime, never the content)
+together with a salt made of carveout's version, the Python version, the catalogue and the
+settings that change facts, so that facts made under other conditions are never returned.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
-import pickle
+import marshal
+import operator
 import sqlite3
-from collections.abc import Iterable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from itertools import starmap
 from pathlib import Path
+from typing import Any
 
+from carveout.domain import facts as facts_module
 from carveout.domain.facts import FileFacts
 
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "facts.sqlite"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS facts (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
-"""
+# facts of this many most recent salts are kept (two configurations can alternate cheaply)
+KEPT_SALTS = 3
+_BUSY_TIMEOUT = 60.0
+_QUERY_CHUNK = 900  # below SQLite's limit on bound parameters
+# the table layout; a file with another layout is emptied and laid out again
+_LAYOUT = 2
+_TABLES = (
+    "CREATE TABLE salts (salt TEXT PRIMARY KEY, used INTEGER NOT NULL)",
+    "CREATE TABLE facts (salt TEXT NOT NULL, digest TEXT NOT NULL, data BLOB NOT NULL, "
+    "PRIMARY KEY (salt, digest)) WITHOUT ROWID",
+)
 
 
 class FactCache:
-    """Facts by content digest. `get_many` and `put_many` never raise on cache trouble."""
+    """Facts by content digest, under one salt.
+
+    Two runs may share the file at once: SQLite serialises the writers, and rows carry
+    their salt, so a run never reads facts written under another salt. `get_many` and
+    `put_many` never raise: cache trouble is logged, kept in `problem`, and the run scans
+    instead. `get_many_encoded`/`put_many_encoded` move the stored bytes as they are.
+    """
 
     def __init__(self, folder: Path, salt: str) -> None:
         self.path = folder / CACHE_FILE
@@ -37,58 +57,218 @@ class FactCache:
             folder.mkdir(parents=True, exist_ok=True)
             self._connection = self._open()
         except (OSError, sqlite3.Error) as error:
-            self.problem = f"cache disabled: cannot use {self.path}: {error}"
-            log.warning("%s", self.problem)
-            self._connection = None
-
-    def _open(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.executescript(_SCHEMA)
-        row = connection.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
-        if row is None or row[0] != self.salt:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute("DELETE FROM facts")
-            connection.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('salt', ?)", (self.salt,)
-            )
-            connection.execute("COMMIT")
-        return connection
+            self._give_up(f"cache disabled: cannot use {self.path}: {error}")
 
     def get_many(self, digests: Iterable[str]) -> dict[str, FileFacts]:
+        """The cached facts of those `digests` that are known; unreadable entries are
+        left out (they are scanned again)."""
+        found: dict[str, FileFacts] = {}
+        for digest, data in self.get_many_encoded(digests).items():
+            facts = decode_facts(data)
+            if facts is not None:
+                found[digest] = facts
+        return found
+
+    def get_many_encoded(self, digests: Iterable[str]) -> dict[str, bytes]:
         if self._connection is None:
             return {}
         wanted = sorted(set(digests))
-        found: dict[str, FileFacts] = {}
+        found: dict[str, bytes] = {}
         try:
-            for start in range(0, len(wanted), 900):
-                chunk = wanted[start : start + 900]
+            for start in range(0, len(wanted), _QUERY_CHUNK):
+                chunk = wanted[start : start + _QUERY_CHUNK]
                 marks = ",".join("?" * len(chunk))
                 rows = self._connection.execute(
-                    f"SELECT digest, data FROM facts WHERE digest IN ({marks})", chunk
+                    f"SELECT digest, data FROM facts WHERE salt = ? AND digest IN ({marks})",
+                    [self.salt, *chunk],
                 )
-                for digest, data in rows:
-                    found[digest] = pickle.loads(data)
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError) as error:
+                found.update(rows)
+        except sqlite3.Error as error:
             log.warning("cache read failed, scanning instead: %s", error)
             return {}
         return found
 
     def put_many(self, facts: Mapping[str, FileFacts]) -> None:
-        if self._connection is None or not facts:
+        """Store facts by digest, in one transaction."""
+        self.put_many_encoded({d: encode_facts(f) for d, f in facts.items()})
+
+    def put_many_encoded(self, encoded: Mapping[str, bytes]) -> None:
+        if self._connection is None or not encoded:
             return
-        rows = [(d, pickle.dumps(f, protocol=5)) for d, f in sorted(facts.items())]
+        rows = [(self.salt, digest, encoded[digest]) for digest in sorted(encoded)]
         try:
             self._connection.execute("BEGIN IMMEDIATE")
             self._connection.executemany(
-                "INSERT OR REPLACE INTO facts (digest, data) VALUES (?, ?)", rows
+                "INSERT OR REPLACE INTO facts (salt, digest, data) VALUES (?, ?, ?)", rows
             )
             self._connection.execute("COMMIT")
         except sqlite3.Error as error:
-            log.warning("cache write failed: %s", error)
+            self._rollback()
+            self._give_up(f"cache not updated: cannot write {self.path}: {error}")
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+    # --- private helpers ---------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+
+            # lay the file out when it is new or laid out by another version
+            connection.execute("BEGIN IMMEDIATE")
+            (layout,) = connection.execute("PRAGMA user_version").fetchone()
+            if layout != _LAYOUT:
+                tables = connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall()
+                for (table,) in tables:
+                    connection.execute(f'DROP TABLE "{table}"')
+                for statement in _TABLES:
+                    connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {_LAYOUT}")
+
+            # mark this salt as the most recently used; drop facts of long-unused salts
+            (latest,) = connection.execute("SELECT COALESCE(MAX(used), 0) FROM salts").fetchone()
+            connection.execute(
+                "INSERT OR REPLACE INTO salts (salt, used) VALUES (?, ?)", (self.salt, latest + 1)
+            )
+            connection.execute(
+                "DELETE FROM salts WHERE salt NOT IN "
+                "(SELECT salt FROM salts ORDER BY used DESC LIMIT ?)",
+                (KEPT_SALTS,),
+            )
+            connection.execute("DELETE FROM facts WHERE salt NOT IN (SELECT salt FROM salts)")
+            connection.execute("COMMIT")
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
+
+    def _rollback(self) -> None:
+        if self._connection is not None and self._connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.execute("ROLLBACK")
+
+    def _give_up(self, problem: str) -> None:
+        self.problem = problem
+        log.warning("%s", problem)
+        self.close()
+
+
+def encode_facts(facts: FileFacts) -> bytes:
+    """`facts` as compact bytes (nested tuples of plain values, in `marshal`'s format,
+    which the cache salt ties to the running Python)."""
+    return marshal.dumps(_ENCODERS[FileFacts](facts))
+
+
+def decode_facts(data: bytes) -> FileFacts | None:
+    """The facts `encode_facts` wrote, or None when `data` is not such bytes."""
+    try:
+        return _DECODERS[FileFacts](marshal.loads(data))  # type: ignore[no-any-return]
+    except (ValueError, EOFError, TypeError, KeyError, IndexError) as error:
+        log.info("cache entry unreadable, scanning instead: %s", error)
+        return None
+
+
+# --- the codec: one encoder and one decoder per record type of the facts ------------------
+#
+# Built once from the records' field types, so a field added to a record later is carried
+# without a change here. Records become tuples of their fields in order, enum members their
+# values; decoding calls the constructors (`starmap` over records of plain fields).
+
+_Codec = Callable[[Any], Any]
+_ENCODERS: dict[type, _Codec] = {}
+_DECODERS: dict[type, _Codec] = {}
+
+
+def _codec_for(hint: Any) -> tuple[_Codec, _Codec] | None:
+    """Encoder and decoder for a field type, or None when its values are plain already."""
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        members = {member.value: member for member in hint}
+        return (lambda member: member.value), members.__getitem__
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        _record_codec(hint)
+        return _ENCODERS[hint], _DECODERS[hint]
+    if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:
+        item = arguments[0]
+        if isinstance(item, type) and dataclasses.is_dataclass(item):
+            _record_codec(item)
+            encode_item = _ENCODERS[item]
+            plain = _plain_records[item]
+            return (
+                (lambda values: tuple(map(encode_item, values))),
+                (lambda values: tuple(starmap(item, values)))
+                if plain
+                else (lambda values: tuple(map(_DECODERS[item], values))),
+            )
+        inner = _codec_for(item)
+        if inner is None:
+            return None
+        encode, decode = inner
+        return (lambda values: tuple(map(encode, values))), (
+            lambda values: tuple(map(decode, values))
+        )
+    if arguments and type(None) in arguments:  # an optional value
+        others = [a for a in arguments if a is not type(None)]
+        inner = _codec_for(others[0]) if len(others) == 1 else None
+        if inner is None:
+            return None
+        encode, decode = inner
+        return (lambda value: None if value is None else encode(value)), (
+            lambda value: None if value is None else decode(value)
+        )
+    return None
+
+
+_plain_records: dict[type, bool] = {}
+
+
+def _record_codec(record: type) -> None:
+    if record in _ENCODERS:
+        return
+    hints = typing.get_type_hints(record, vars(facts_module))
+    names = [field.name for field in dataclasses.fields(record)]
+    codecs = [_codec_for(hints[name]) for name in names]
+    converted = [(index, codec) for index, codec in enumerate(codecs) if codec is not None]
+    _plain_records[record] = not converted
+
+    if not converted and len(names) > 1:
+        encode = operator.attrgetter(*names)
+
+        def decode(values: tuple[Any, ...]) -> Any:
+            return record(*values)
+
+    elif not converted:
+
+        def encode(value: Any) -> tuple[Any, ...]:
+            return tuple(getattr(value, name) for name in names)
+
+        def decode(values: tuple[Any, ...]) -> Any:
+            return record(*values)
+
+    else:
+
+        def encode(value: Any) -> tuple[Any, ...]:
+            fields = [getattr(value, name) for name in names]
+            for index, (to_plain, _) in converted:
+                fields[index] = to_plain(fields[index])
+            return tuple(fields)
+
+        def decode(values: tuple[Any, ...]) -> Any:
+            fields = list(values)
+            for index, (_, from_plain) in converted:
+                fields[index] = from_plain(fields[index])
+            return record(*fields)
+
+    _ENCODERS[record] = encode
+    _DECODERS[record] = decode
+
+
+_record_codec(FileFacts)

@@ -11,11 +11,11 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from carveout.adapters.fact_cache import FactCache
+from carveout.adapters.fact_cache import FactCache, decode_facts, encode_facts
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import ModuleKind, Project, SourceFile
 from carveout.stages.scan import scan_source
@@ -23,8 +23,11 @@ from carveout.stages.scan import scan_source
 log = logging.getLogger(__name__)
 
 # below this many files to scan, a process pool costs more than it saves
-_POOL_THRESHOLD = 300
-_CHUNK = 64
+POOL_THRESHOLD = 300
+# files per task sent to a scanning process: small enough to balance the load, large
+# enough that the round trips do not show
+_CHUNK_FILES = 48
+_TASKS_PER_WORKER = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +49,11 @@ def collect_facts(
 ) -> CollectedFacts:
     """Facts for every file of `project`, keyed by module name.
 
-    `jobs` is the number of scanning processes (None: one per core; 1: in this process).
-    `progress(done, total)` is called as files are scanned.
+    The cache is asked by content digest (the file's bytes and kind); what it does not know
+    is scanned and written back. `jobs` is the number of scanning processes (None: one per
+    core; 1: in this process; a pool is used only from `POOL_THRESHOLD` files to scan).
+    `progress(done, total)` is called as files are scanned (not for cached ones).
+    Facts are the same whichever way they were obtained.
     """
     root = Path(project.root)
 
@@ -69,16 +75,17 @@ def collect_facts(
         digest = digests.get(file.module)
         if digest is None:
             continue
-        if digest in cached:
-            facts[file.module] = cached[digest]
+        known = cached.get(digest)
+        if known is not None:
+            facts[file.module] = known
         else:
             to_scan.append(file)
 
-    # scan the rest, in parallel when it pays
-    scanned = _scan_all(root, to_scan, jobs, progress)
+    # scan the rest, in parallel when it pays, and remember the new facts
+    scanned, encoded = _scan_all(root, to_scan, jobs, progress, want_encoded=cache is not None)
     facts.update(scanned)
     if cache is not None:
-        cache.put_many({digests[m]: f for m, f in scanned.items() if m in digests})
+        cache.put_many_encoded({digests[m]: data for m, data in encoded.items()})
 
     diagnostics = []
     by_module = {f.module: f for f in project.files}
@@ -88,7 +95,7 @@ def collect_facts(
             diagnostics.append(replace(diagnostic, path=path))
     return CollectedFacts(
         facts=facts,
-        from_cache=len(project.files) - len(to_scan) - (len(project.files) - len(digests)),
+        from_cache=len(digests) - len(to_scan),
         scanned=len(to_scan),
         diagnostics=tuple(diagnostics),
     )
@@ -110,12 +117,16 @@ def scan_file(path: str, kind: str) -> FileFacts:
                 facts = replace(facts, diagnostics=facts.diagnostics + tuple(problems))
             return facts
         return scan_source(data)
-    except Exception as error:
+    except Exception as error:  # a bug in the scan must not stop the run
         message = f"internal error while scanning (please report): {type(error).__name__}: {error}"
         return FileFacts(
-            lines=0, parsed=False,
+            lines=0,
+            parsed=False,
             diagnostics=(Diagnostic("", 1, message, kind="internal-error"),),
         )
+
+
+# --- private helpers --------------------------------------------------------------------
 
 
 def _scan_all(
@@ -123,25 +134,79 @@ def _scan_all(
     files: Sequence[SourceFile],
     jobs: int | None,
     progress: Callable[[int, int], None] | None,
-) -> dict[str, FileFacts]:
+    *,
+    want_encoded: bool,
+) -> tuple[dict[str, FileFacts], dict[str, bytes]]:
+    """Facts of `files` by module, and (when asked) their encoded form for the cache."""
     total = len(files)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    paths = [str(root / f.path) for f in files]
-    kinds = [f.kind.value for f in files]
+    if workers <= 1 or total < POOL_THRESHOLD:
+        return _scan_here(root, files, progress, want_encoded=want_encoded)
+    return _scan_in_pool(root, files, min(workers, total), progress)
+
+
+def _scan_here(
+    root: Path,
+    files: Sequence[SourceFile],
+    progress: Callable[[int, int], None] | None,
+    *,
+    want_encoded: bool,
+) -> tuple[dict[str, FileFacts], dict[str, bytes]]:
+    total = len(files)
     results: dict[str, FileFacts] = {}
-    if workers <= 1 or total < _POOL_THRESHOLD:
-        for number, (file, path, kind) in enumerate(zip(files, paths, kinds), start=1):
-            results[file.module] = scan_file(path, kind)
-            if progress is not None and (number % 50 == 0 or number == total):
-                progress(number, total)
-        return results
+    encoded: dict[str, bytes] = {}
+    for number, file in enumerate(files, start=1):
+        facts = scan_file(str(root / file.path), file.kind.value)
+        results[file.module] = facts
+        if want_encoded:
+            encoded[file.module] = encode_facts(facts)
+        if progress is not None and (number % 50 == 0 or number == total):
+            progress(number, total)
+    return results, encoded
+
+
+def _scan_in_pool(
+    root: Path,
+    files: Sequence[SourceFile],
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[dict[str, FileFacts], dict[str, bytes]]:
+    """Scan in `workers` processes. Tasks carry paths, not contents, and bring back the
+    facts encoded as the cache stores them, which are written there unchanged."""
+    total = len(files)
+    size = max(1, min(_CHUNK_FILES, total // (workers * _TASKS_PER_WORKER) or 1))
+    tasks = [
+        [(str(root / f.path), f.kind.value) for f in files[start : start + size]]
+        for start in range(0, total, size)
+    ]
+    results: dict[str, FileFacts] = {}
+    encoded: dict[str, bytes] = {}
+    done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        mapped = pool.map(scan_file, paths, kinds, chunksize=_CHUNK)
-        for number, (file, facts) in enumerate(zip(files, mapped), start=1):
-            results[file.module] = facts
-            if progress is not None and (number % 200 == 0 or number == total):
-                progress(number, total)
-    return results
+        pending: dict[Future[list[bytes]], int] = {
+            pool.submit(_scan_task, task): number for number, task in enumerate(tasks)
+        }
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                start = pending.pop(future) * size
+                for offset, data in enumerate(future.result()):
+                    file = files[start + offset]
+                    facts = decode_facts(data)
+                    if facts is None:  # cannot happen unless the codec is broken
+                        facts = scan_file(str(root / file.path), file.kind.value)
+                        data = encode_facts(facts)
+                    results[file.module] = facts
+                    encoded[file.module] = data
+                done += len(tasks[start // size])
+            if progress is not None:
+                progress(done, total)
+    return results, encoded
+
+
+def _scan_task(task: list[tuple[str, str]]) -> list[bytes]:
+    """Run in a scanning process: scan each (path, kind) and encode the facts."""
+    return [encode_facts(scan_file(path, kind)) for path, kind in task]
 
 
 def _digest(data: bytes, kind: ModuleKind) -> str:

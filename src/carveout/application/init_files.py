@@ -10,7 +10,12 @@ from pathlib import Path
 
 from carveout.adapters.config import load_settings
 from carveout.domain.errors import UsageError
-from carveout.stages.discover import DiscoveryError, discover, missing_init_files
+from carveout.stages.discover import (
+    DiscoveryError,
+    discover,
+    missing_init_files,
+    write_missing_init_files,
+)
 
 
 def list_missing_init(path: Path) -> tuple[str, ...]:
@@ -28,10 +33,4 @@ def write_missing_init(path: Path) -> tuple[str, ...]:
         project = discover(path, load_settings(path))
     except DiscoveryError as error:
         raise UsageError(str(error)) from error
-    created = []
-    for relative in missing_init_files(project):
-        target = Path(project.root) / relative
-        if not target.exists():
-            target.write_text("", encoding="utf-8")
-            created.append(relative)
-    return tuple(created)
+    return write_missing_init_files(project)

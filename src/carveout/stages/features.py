@@ -12,12 +12,13 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_right
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from carveout.domain.catalogue import CallRule, Catalogue, Endpoint, ModelFamily, Sdk
-from carveout.domain.facts import CallFact, FileFacts, ModuleGlobal
+from carveout.domain.facts import CallFact, Definition, FileFacts, ModuleGlobal
 from carveout.domain.model import AiFeature, Capability, Edge, Evidence, ModuleLabel
 from carveout.stages.resolve import ProjectIndex
 
@@ -122,6 +123,11 @@ _VENDOR_PREFIX = re.compile(
     r"|writer|qwen|openai)\."
 )
 _MAX_DEPTH = 6
+_CALL_HOPS = 3
+# constructors of an application object: the module that builds one is a composition root
+_APPLICATION_OBJECTS = frozenset(
+    {"FastAPI", "Flask", "Quart", "Starlette", "Sanic", "Litestar", "Bottle"}
+)
 _INFRASTRUCTURE_AREAS = 3
 _ANY_METHOD = "__carveout_any_method__"
 
@@ -148,10 +154,14 @@ def detect_features(
 
     A module is labelled direct for a capability when it calls a provider for it (an SDK
     call, an SDK class it subclasses or decorates with, or an AI endpoint string in a
-    module that talks HTTP). It is labelled as orchestration when it exists only to serve
-    that capability: every project module importing it at run time implements the
-    capability, or it sits in a package whose other direct modules implement only that
-    capability, imports one of them, and no module of another feature imports it.
+    module that talks HTTP). It is labelled as orchestration when it exists to serve that
+    capability: its own functions mostly reach the capability's provider calls through the
+    call graph, or what other modules call it for mostly does (see `_CallGraph`); or every
+    project module importing it at run time implements the capability; or it sits in a
+    package whose other direct modules implement only that capability, imports one of
+    them, and no module of another feature imports it. Settings modules, database model
+    modules and composition roots (the module that builds the application object, a
+    packaging entry point) are never orchestration: they are shared infrastructure.
     One feature per capability found, with modules, entry points reaching them through
     runtime edges, providers, models, env vars, config keys and evidence, all sorted.
     """
@@ -168,12 +178,15 @@ def detect_features(
     for hit in hits:
         direct[hit.module].update(hit.capabilities)
     direct = {m: caps for m, caps in direct.items() if caps}
+    wiring = _wiring_roots(index, edges, direct)
     entries = entry_modules(index)
-    orchestration = _orchestration(index, edges, direct, entries)
-    calls: Counter[tuple[str, Capability]] = Counter(
+    provider_calls: Counter[tuple[str, Capability]] = Counter(
         (hit.module, capability) for hit in hits for capability in hit.capabilities
     )
-    labels = _labels(direct, orchestration, calls)
+    orchestration = _orchestration(
+        index, edges, direct, entries, _CallGraph(index, hits), provider_calls
+    )
+    labels = _labels(direct, orchestration, provider_calls)
 
     members: dict[Capability, set[str]] = defaultdict(set)
     for module, capabilities in direct.items():
@@ -190,7 +203,7 @@ def detect_features(
         if not modules:
             continue
         features.append(
-            _feature(index, matcher, capability, modules, hits, direct, entries, graph)
+            _feature(index, matcher, capability, modules, hits, direct, wiring, entries, graph)
         )
     logger.debug("found %d AI features over %d labelled modules", len(features), len(labels))
     return tuple(features), labels
@@ -595,34 +608,304 @@ def _orchestration(
     edges: Sequence[Edge],
     direct: Mapping[str, set[Capability]],
     entries: Mapping[str, str],
+    calls: _CallGraph,
+    provider_calls: Mapping[tuple[str, Capability], int],
 ) -> dict[str, set[Capability]]:
-    """Modules that exist only to serve one capability, found in two passes: first from
-    imports alone, then also from packages of areas made mostly of AI modules."""
+    """Modules that exist only to serve one capability, found in three passes: first from
+    the call graph, then from imports and callers, then also from packages of areas made
+    mostly of AI modules. Shared infrastructure is never one (see `_shared_infrastructure`).
+    A module's main capability is the one it calls providers for most (a direct module)
+    or its only one (an orchestration module); callers count by their main capability."""
     graph = _ImportGraph(index, edges, entries)
     capabilities = sorted({c for caps in direct.values() for c in caps}, key=_capability_order)
     members = {c: {m for m, caps in direct.items() if c in caps} for c in capabilities}
     direct_members = {c: set(m) for c, m in members.items()}
+    mainly: dict[Capability, set[str]] = defaultdict(set)
     orchestration: dict[str, set[Capability]] = defaultdict(set)
+    shared = _shared_infrastructure(index, graph)
+    for module, caps in direct.items():
+        if module not in shared:
+            mainly[_main_capability(module, caps, provider_calls)].add(module)
+    candidates = [m for m in sorted(index.files) if m not in direct and m not in shared]
+
+    # what the module's functions do, and what other modules call them for
+    for module in candidates:
+        served = calls.served(module, module in entries) & members.keys()
+        for capability in served:
+            members[capability].add(module)
+            orchestration[module].add(capability)
+        if len(served) == 1:
+            mainly[next(iter(served))].add(module)
+
+    # who imports the module, and which package it sits in
     for by_package in (False, True):
         ai_areas = graph.ai_areas(members) if by_package else set()
         changed = True
         while changed:
             changed = False
-            for module in sorted(index.files):
-                if module in direct or is_config_module(module):
-                    continue  # settings are shared infrastructure, never a feature's own
+            for module in candidates:
                 for capability in capabilities:
                     if module in members[capability]:
                         continue
                     serves = graph.serves(module, capability, members, direct_members)
                     serves = serves or graph.serves_interface(module, capability, direct)
+                    if not serves and capability is not Capability.LOCAL_INFERENCE:
+                        others = set().union(*(m for c, m in mainly.items() if c is not capability))
+                        serves = calls.used_by(
+                            module, mainly[capability], others, graph.importers[module], shared
+                        )
                     if not serves and index.area(module) in ai_areas:
                         serves = graph.serves_package(module, capability, members, direct_members)
                     if serves:
                         members[capability].add(module)
                         orchestration[module].add(capability)
+                        if len(orchestration[module]) == 1 and module not in direct:
+                            mainly[capability].add(module)
                         changed = True
     return dict(orchestration)
+
+
+def _wiring_roots(
+    index: ProjectIndex, edges: Sequence[Edge], direct: dict[str, set[Capability]]
+) -> dict[str, set[Capability]]:
+    """Take out of `direct` the capabilities of composition roots that wire several
+    features (a module building the application object at module level that imports
+    direct modules of at least two capabilities), for each capability some other module
+    implements; return them. Such a module's provider calls stay evidence of the feature
+    (and it is among its entry points), but the module belongs to no feature."""
+    imported: dict[str, set[str]] = defaultdict(set)
+    for edge in edges:
+        if edge.is_runtime and edge.source != edge.target:
+            imported[edge.source].add(edge.target)
+    builders = sorted(m for m in direct if _builds_application(index, m))
+    wiring: dict[str, set[Capability]] = {}
+    for module in builders:
+        wired = {
+            c
+            for target in imported.get(module, ())
+            for c in direct.get(target, set())
+            if target not in builders and c is not Capability.LOCAL_INFERENCE
+        }
+        if len(wired) < 2:
+            continue
+        elsewhere = {c for m, caps in direct.items() if m != module for c in caps}
+        moved = direct[module] & elsewhere
+        if moved:
+            wiring[module] = moved
+            direct[module] = direct[module] - moved
+            if not direct[module]:
+                del direct[module]
+    return wiring
+
+
+def _builds_application(index: ProjectIndex, module: str) -> bool:
+    """Whether a module binds an application object (`app = FastAPI()`) at module level."""
+    return any(
+        (variable.constructor or "").rsplit(".", 1)[-1] in _APPLICATION_OBJECTS
+        for variable in _facts(index, module).globals
+    )
+
+
+def _main_capability(
+    module: str, capabilities: set[Capability], provider_calls: Mapping[tuple[str, Capability], int]
+) -> Capability:
+    """The capability a direct module calls providers for most; local inference only when
+    it is the only one (it says how, not what); ties go to the first in the fixed list."""
+    chosen = capabilities - {Capability.LOCAL_INFERENCE} or capabilities
+    return min(chosen, key=lambda c: (-provider_calls.get((module, c), 0), _capability_order(c)))
+
+
+def _shared_infrastructure(index: ProjectIndex, graph: _ImportGraph) -> set[str]:
+    """Modules that belong to no feature whatever they reach: settings modules, modules
+    defining database models (a class with a table) that modules of several areas import,
+    and composition roots (a module that builds the application object at module level,
+    or a packaging entry point). A table only one area uses (a vector store's own table)
+    stays with that area."""
+    shared = {m for m in index.files if is_config_module(m)}
+    shared.update(m for m, kind in graph.entries.items() if kind == "entry point")
+    for module in index.files:
+        facts = index.facts.get(module)
+        if facts is None:
+            continue
+        areas = {index.area(user) for user in graph.importers.get(module, ())}
+        if len(areas) > 1 and any(cls.table for cls in facts.classes):
+            shared.add(module)
+        if _builds_application(index, module):
+            shared.add(module)
+    return shared
+
+
+class _CallGraph:
+    """The project's top-level functions and classes (units; a method belongs to its
+    class), the project units each one calls, and the capabilities each reaches.
+
+    A call counts when its name resolves to a unit of a project module (through imports,
+    aliases and re-exports), or to a module-level instance of a project class (the call
+    then reaches the class). A unit reaches a capability when it holds a provider call
+    for it, or calls a unit that reaches it, at most `_CALL_HOPS` calls away (a call to
+    the same module counts as a hop too). Local inference does not travel: calling code
+    that runs a model in-process is not running one.
+    """
+
+    def __init__(self, index: ProjectIndex, hits: Sequence[_Hit]) -> None:
+        self.index = index
+        self.units: dict[str, tuple[Definition, ...]] = {
+            module: tuple(sorted(facts.definitions, key=lambda d: d.line))
+            for module, facts in index.facts.items()
+            if module in index.files
+        }
+        self._names = {module: {d.name for d in units} for module, units in self.units.items()}
+        self.callees: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        # module -> unit name -> call sites in other modules that reach it
+        self.inbound: dict[str, Counter[str]] = defaultdict(Counter)
+        # module -> calling module -> call sites there that reach the module's units
+        self.callers: dict[str, Counter[str]] = defaultdict(Counter)
+        # unit -> the units of its own module that call it
+        self.inner_callers: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for module in sorted(self.units):
+            self._add_calls(module)
+        self.reach = self._reach(self._providers(hits))
+
+    def served(self, module: str, is_entry: bool) -> set[Capability]:
+        """The capabilities a module serves through its calls.
+
+        By its work: more than half of its public units (all of them when none is public)
+        work for an AI capability. A unit works for the capabilities it reaches; a helper
+        that no other module calls works for what all its callers in the module work for.
+        By its use (not for entry modules, whose callers are the framework): more than half
+        of the call sites in other modules that reach its units reach an AI capability.
+        In either count, it serves the capabilities that more than half of those AI units
+        or call sites reach.
+        """
+        work = self._work(module)
+        public = [n for n in sorted(work) if not n.startswith("_")] or sorted(work)
+        working = [work[n] for n in public if work[n]]
+        served: set[Capability] = set()
+        if public and 2 * len(working) > len(public):
+            served |= _dominant([(caps, 1) for caps in working])
+        sites = self.inbound.get(module)
+        if sites and not is_entry:
+            weighted = [(self.reach.get((module, n), set()), count) for n, count in sites.items()]
+            ai_sites = sum(count for caps, count in weighted if caps)
+            if 2 * ai_sites > sum(sites.values()):
+                served |= _dominant(weighted)
+        return served
+
+    def _work(self, module: str) -> dict[str, set[Capability]]:
+        """What each unit of a module works for (see `served`)."""
+        names = sorted(self._names.get(module, ()))
+        work = {name: set(self.reach.get((module, name), ())) for name in names}
+        outside = self.inbound.get(module, Counter())
+        changed = True
+        while changed:
+            changed = False
+            for name in names:
+                callers = self.inner_callers.get((module, name))
+                if work[name] or outside[name] or not callers:
+                    continue
+                common = set.intersection(*(work[caller] for caller in sorted(callers)))
+                if common:
+                    work[name] = common
+                    changed = True
+        return work
+
+    def used_by(
+        self,
+        module: str,
+        members: set[str],
+        others: set[str],
+        importers: set[str],
+        shared: set[str],
+    ) -> bool:
+        """Whether one of `members` (the modules whose main capability is one capability)
+        calls the module's units, more than half of the modules that call or import it
+        are members, and the modules of other capabilities among them are fewer than half
+        as many (a module several features use is their shared infrastructure). Modules
+        in `shared` (composition roots, settings) do not count."""
+        callers = self.callers.get(module, {}).keys() - shared
+        users = (callers | importers) - shared
+        inside = len(users & members)
+        return (
+            bool(callers & members)
+            and inside >= 2
+            and 2 * inside > len(users)
+            and 2 * len(users & others) < inside
+        )
+
+    def _add_calls(self, module: str) -> None:
+        facts = self.index.facts[module]
+        bindings = self.index.bindings(module)
+        for call in facts.calls:
+            caller = call.in_function
+            if caller is None or call.callee.split(".")[0] not in bindings:
+                continue
+            target = self._unit_of(module, call.callee)
+            if target is None or target == (module, caller):
+                continue
+            self.callees[(module, caller)].add(target)
+            if target[0] == module:
+                self.inner_callers[target].add(caller)
+            else:
+                self.inbound[target[0]][target[1]] += 1
+                self.callers[target[0]][module] += 1
+
+    def _unit_of(self, module: str, callee: str) -> tuple[str, str] | None:
+        """The project unit a call written in `module` reaches, or None."""
+        qualified = self.index.qualify(module, callee)
+        owner = self.index.owner_module(qualified)
+        if owner is None or owner == qualified:
+            return None
+        head = qualified[len(owner) + 1 :].partition(".")[0]
+        if head in self._names.get(owner, ()):
+            return (owner, head)
+        for variable in _facts(self.index, owner).globals:
+            if variable.name == head and variable.value_kind == "call" and variable.constructor:
+                made = self.index.qualify(owner, variable.constructor)
+                maker = self.index.owner_module(made)
+                if maker is not None and maker != made:
+                    name = made[len(maker) + 1 :].partition(".")[0]
+                    if name in self._names.get(maker, ()):
+                        return (maker, name)
+        return None
+
+    def _providers(self, hits: Sequence[_Hit]) -> dict[tuple[str, str], set[Capability]]:
+        """The units holding provider calls, with their capabilities."""
+        providers: dict[tuple[str, str], set[Capability]] = defaultdict(set)
+        for hit in hits:
+            capabilities = set(hit.capabilities) - {Capability.LOCAL_INFERENCE}
+            units = self.units.get(hit.module, ())
+            at = bisect_right(units, hit.line, key=lambda d: d.line) - 1
+            if capabilities and at >= 0 and hit.line <= units[at].end_line:
+                providers[(hit.module, units[at].name)] |= capabilities
+        return providers
+
+    def _reach(
+        self, providers: Mapping[tuple[str, str], set[Capability]]
+    ) -> dict[tuple[str, str], set[Capability]]:
+        callers: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        for caller, targets in self.callees.items():
+            for target in targets:
+                callers[target].add(caller)
+        reach: dict[tuple[str, str], set[Capability]] = defaultdict(set)
+        for capability in {c for caps in providers.values() for c in caps}:
+            seen = {unit for unit, caps in providers.items() if capability in caps}
+            frontier = set(seen)
+            for _ in range(_CALL_HOPS):
+                frontier = {c for unit in frontier for c in callers.get(unit, ()) if c not in seen}
+                seen |= frontier
+            for unit in seen:
+                reach[unit].add(capability)
+        return dict(reach)
+
+
+def _dominant(weighted: Sequence[tuple[set[Capability], int]]) -> set[Capability]:
+    """The capabilities reached by more than half of the weight that reaches any."""
+    total = sum(weight for caps, weight in weighted if caps)
+    per: Counter[Capability] = Counter()
+    for caps, weight in weighted:
+        for capability in caps:
+            per[capability] += weight
+    return {c for c, weight in per.items() if 2 * weight > total}
 
 
 class _ImportGraph:
@@ -782,10 +1065,12 @@ def _feature(
     modules: set[str],
     hits: Sequence[_Hit],
     direct: Mapping[str, set[Capability]],
+    wiring: Mapping[str, set[Capability]],
     entries: Mapping[str, str],
     graph: Mapping[str, set[str]],
 ) -> AiFeature:
     implementing = {m for m in modules if capability in direct.get(m, set())}
+    implementing |= {m for m, caps in wiring.items() if capability in caps}
     own = [h for h in hits if h.module in implementing and capability in h.capabilities]
     evidence = {Evidence(index.files[h.module].path, h.line, h.text) for h in own}
     providers = {h.provider for h in own}

@@ -347,12 +347,15 @@ def _unresolved_dotted_strings(
     index: ProjectIndex, module: str, path: str
 ) -> Iterable[Diagnostic]:
     """Dotted strings of a module that names project modules by string (a settings file)
-    which name no project module: listed, never guessed."""
+    which name no project module: listed, never guessed. Only strings shaped like a dotted
+    import path are listed: three parts or more, lower-case but for the last."""
     seen = set()
     for string in index.facts[module].strings:
         value = string.value
         parts = value.replace(":", ".").split(".")
-        if len(parts) < 2 or not all(p.isidentifier() for p in parts) or value in seen:
+        if len(parts) < 3 or not all(p.isidentifier() for p in parts) or value in seen:
+            continue  # "admin.E021" (a check id) and "http.disconnect" (an event) are no paths
+        if any(p != p.lower() for p in parts[:-1]):
             continue
         if parts[-1].lower() in _FILE_SUFFIXES or parts[0] in index.top_levels:
             continue

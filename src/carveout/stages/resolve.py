@@ -59,6 +59,11 @@ class ProjectIndex:
         self._bindings: dict[str, dict[str, str]] = {}
         self._attributes: dict[str, dict[str, str]] = {}
         self._exports: dict[str, frozenset[str]] = {}
+        # answers are pure functions of the project and its facts: each is computed once
+        self._owners: dict[str, str | None] = {}
+        self._resolved: dict[tuple[str, ImportFact], ResolvedImport] = {}
+        self._qualified: dict[tuple[str, str], str] = {}
+        self._followed: dict[str, str] = {}
 
     # --- modules ---------------------------------------------------------------------
 
@@ -68,12 +73,17 @@ class ProjectIndex:
 
     def owner_module(self, qualified: str) -> str | None:
         """The longest project module that prefixes a dotted name, or None."""
-        parts = qualified.split(".")
-        for end in range(len(parts), 0, -1):
-            candidate = ".".join(parts[:end])
+        if qualified in self._owners:
+            return self._owners[qualified]
+        owner = None
+        candidate = qualified
+        while candidate:
             if candidate in self.modules:
-                return candidate
-        return None
+                owner = candidate
+                break
+            candidate = candidate.rpartition(".")[0]
+        self._owners[qualified] = owner
+        return owner
 
     @cached_property
     def single_top_level(self) -> str | None:
@@ -118,6 +128,14 @@ class ProjectIndex:
         of `importer` (generated code that puts its own folder on the path) only when it
         names a submodule there; else it is `external`.
         """
+        key = (importer, fact)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            resolved = self._resolve_import(importer, fact)
+            self._resolved[key] = resolved
+        return resolved
+
+    def _resolve_import(self, importer: str, fact: ImportFact) -> ResolvedImport:
         base = self.absolute_base(importer, fact)
         if base is None:
             return ResolvedImport(
@@ -154,14 +172,18 @@ class ProjectIndex:
 
     def _through_inner_folder(self, importer: str, base: str, name: str | None) -> str | None:
         """`from api import b_pb2` in `svc/gen/api/a_pb2.py` works when generated code puts
-        `svc/gen` on the path: the nearest enclosing package `P` where `P.base.name` (or
-        `P.base` for a dotted `import a.b`) is a module. A bare `import api` is left
-        external: a third-party package of the same name is as likely."""
+        `svc/gen` on the path: the enclosing package `P` of `importer` such that `importer`
+        lies inside `P.<first part of base>` (the code imports its own package under a
+        shorter name) and `P.base.name` (or `P.base` for a dotted `import a.b`) is a module.
+        Anything else, a bare `import api` included, stays external: a third-party package
+        named like a folder of the project (`mcp` beside `components/mcp/`) is more likely."""
         parts = importer.split(".")[:-1]
+        head = base.split(".")[0]
         while parts:
             prefix = ".".join(parts)
             inner = f"{prefix}.{base}"
-            if inner in self.modules:
+            inside = importer.startswith(f"{prefix}.{head}.")
+            if inside and inner in self.modules:
                 if name is not None and name != "*" and f"{inner}.{name}" in self.modules:
                     return inner
                 if name is None and "." in base:
@@ -209,16 +231,28 @@ class ProjectIndex:
         defined. A root that is not bound at module level (a local variable) comes back
         unchanged.
         """
-        root, _, rest = chain.partition(".")
-        qualified = self.bindings(module).get(root)
-        if qualified is None:
-            return chain
-        name = f"{qualified}.{rest}" if rest else qualified
-        return self.follow_reexports(name)
+        key = (module, chain)
+        answer = self._qualified.get(key)
+        if answer is None:
+            root, _, rest = chain.partition(".")
+            qualified = self.bindings(module).get(root)
+            if qualified is None:
+                answer = chain
+            else:
+                answer = self.follow_reexports(f"{qualified}.{rest}" if rest else qualified)
+            self._qualified[key] = answer
+        return answer
 
     def follow_reexports(self, qualified: str) -> str:
         """Follow a name through the imports of the module that holds it, to its source
         (module-level imports only: a function's imports bind no attribute)."""
+        answer = self._followed.get(qualified)
+        if answer is None:
+            answer = self._follow(qualified)
+            self._followed[qualified] = answer
+        return answer
+
+    def _follow(self, qualified: str) -> str:
         for _ in range(_MAX_ALIAS_HOPS):
             owner = self.owner_module(qualified)
             if owner is None or owner == qualified:

@@ -36,6 +36,7 @@ from carveout.domain.facts import (
 )
 
 _SUPPRESSION = re.compile(r"#\s*carveout:\s*ignore\[([\w\-, ]+)\]")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace
 _SQL = re.compile(r"\b(select|insert|update|delete)\b.*\b(from|into|set)\b", re.I | re.S)
 _MUTABLE_CALLS = frozenset(
     {
@@ -87,7 +88,9 @@ def scan_source(data: bytes) -> FileFacts:
         return FileFacts(lines=0, parsed=False, diagnostics=(problem,))
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     try:
-        tree = _parse(text)
+        # the bytes, not the text: the parser decodes them as above, and faster than it
+        # re-encodes a str
+        tree = _parse(data)
     except SyntaxError as error:
         return _scan_newer_grammar(text, lines, error)
     except (ValueError, RecursionError, MemoryError) as error:
@@ -110,7 +113,7 @@ def decode_source(data: bytes) -> tuple[str | None, Diagnostic]:
     return text, Diagnostic("", 0, "")
 
 
-def _parse(text: str) -> ast.Module:
+def _parse(text: str | bytes) -> ast.Module:
     """`ast.parse` without the compiler's warnings (invalid escapes are the analysed
     code's business, not a message for carveout's user)."""
     with warnings.catch_warnings():
@@ -261,7 +264,10 @@ class _Collector:
             self.visit_statement(statement)
 
     def visit_statement(self, node: ast.stmt) -> None:
-        if isinstance(node, ast.Import):
+        kind = type(node)
+        if kind is ast.Expr or kind is ast.Return:  # the commonest: expressions only
+            self.visit_expressions(node)
+        elif isinstance(node, ast.Import):
             self._import(node)
         elif isinstance(node, ast.ImportFrom):
             self._import_from(node)
@@ -461,9 +467,10 @@ class _Collector:
     # --- expressions ---------------------------------------------------------------
 
     def visit_expressions(self, node: ast.AST, skip_body: bool = False) -> None:
-        for name, value in ast.iter_fields(node):
+        for name in node._fields:
             if skip_body and name in ("body", "orelse"):
                 continue
+            value = getattr(node, name, None)
             if isinstance(value, ast.expr):
                 self.visit_expression(value)
             elif isinstance(value, list):
@@ -472,32 +479,37 @@ class _Collector:
                         self.visit_expression(item)
 
     def visit_expression(self, root: ast.expr) -> None:
+        # nodes are told apart by exact type (parsers make no subclasses), and children
+        # come from `_children`, which leaves out the leaves that hold no facts
         stack: list[ast.AST] = [root]
         while stack:
             node = stack.pop()
-            if isinstance(node, ast.Call):
-                self._call(node)
-            elif isinstance(node, ast.Constant):
-                if isinstance(node.value, str):
-                    self._string(node.value, node.lineno)
+            kind = type(node)
+            if kind is ast.Name:
                 continue
-            elif isinstance(node, ast.JoinedStr):
+            if kind is ast.Call:
+                self._call(node)  # type: ignore[arg-type]
+            elif kind is ast.Constant:
+                if isinstance(node.value, str):  # type: ignore[attr-defined]
+                    self._string(node.value, node.lineno)  # type: ignore[attr-defined]
+                continue
+            elif kind is ast.JoinedStr:
                 template = _template(node)
                 if "/" in template and len(template) <= _MAX_STRING:
                     self.strings.append(StringFact(node.lineno, template))
-            elif isinstance(node, ast.Subscript):
-                self._subscript(node)
-            elif isinstance(node, ast.Attribute):
-                self._attribute(node)
-                inner: ast.expr = node.value
+            elif kind is ast.Subscript:
+                self._subscript(node)  # type: ignore[arg-type]
+            elif kind is ast.Attribute:
+                self._attribute(node)  # type: ignore[arg-type]
+                inner: ast.expr = node.value  # type: ignore[attr-defined]
                 while isinstance(inner, ast.Attribute):
                     inner = inner.value
                 stack.append(inner)
                 continue
-            elif isinstance(node, (ast.Lambda,)):
-                stack.append(node.body)
+            elif kind is ast.Lambda:
+                stack.append(node.body)  # type: ignore[attr-defined]
                 continue
-            stack.extend(ast.iter_child_nodes(node))
+            stack.extend(_children(node))
 
     def _attribute(self, node: ast.Attribute) -> None:
         chain = dotted(node)
@@ -510,6 +522,9 @@ class _Collector:
             return
         # a configuration read: a constant-style attribute of an imported project name
         # (`settings.OPENAI_MODEL`) or of a config object (`request.app.state.config.KEY`)
+        rest = chain.partition(".")[2]
+        if rest.lower() == rest:
+            return  # no capital letter: no constant-style part
         last = max((i for i, p in enumerate(parts) if i and _CONSTANT.fullmatch(p)), default=0)
         if not last:
             return
@@ -528,7 +543,7 @@ class _Collector:
     def _string(self, value: str, line: int) -> None:
         if not value or len(value) > _MAX_STRING * 4:
             return
-        if len(value) <= _MAX_STRING and not any(c.isspace() for c in value):
+        if len(value) <= _MAX_STRING and _SPACE.search(value) is None:
             self.strings.append(StringFact(line, value))
         elif _SQL.search(value):
             self.strings.append(StringFact(line, " ".join(value.split())[:400]))
@@ -651,7 +666,7 @@ def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
         node.lineno,
         end,
         parameters=_parameters(node.args),
-        returns=ast.unparse(node.returns) if node.returns else None,
+        returns=_source_text(node.returns) if node.returns else None,
         decorators=decorators,
         raises=_raised_names(node),
         docstring=summary,
@@ -682,19 +697,49 @@ def _parameters(args: ast.arguments) -> tuple[Parameter, ...]:
 def _parameter(arg: ast.arg, default: ast.expr | None, kind: str) -> Parameter:
     return Parameter(
         arg.arg,
-        ast.unparse(arg.annotation) if arg.annotation else None,
-        ast.unparse(default) if default is not None else None,
+        _source_text(arg.annotation) if arg.annotation else None,
+        _source_text(default) if default is not None else None,
         kind,
     )
 
 
+def _source_text(node: ast.expr) -> str:
+    """`ast.unparse(node)`, without its cost for the common annotations and defaults: a
+    name, a dotted name, a plain constant."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined, no-any-return]
+    if kind is ast.Constant and node.kind is None:  # type: ignore[attr-defined]
+        value = node.value  # type: ignore[attr-defined]
+        if value is Ellipsis:
+            return "..."
+        if type(value) in (str, int, bool, type(None)):
+            return repr(value)
+    elif kind is ast.Attribute:
+        chain = dotted(node)
+        if chain is not None:
+            return chain
+    return ast.unparse(node)
+
+
 def _raised_names(node: ast.AST) -> tuple[str, ...]:
+    """Names raised anywhere inside a definition, nested blocks and definitions included.
+
+    Only statements raise, and statements sit only in statement lists, so the walk goes
+    through those and never into expressions."""
     names = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Raise) and child.exc is not None:
-            name = dotted(_callee(child.exc))
+    pending = [node]
+    while pending:
+        statement = pending.pop()
+        if type(statement) is ast.Raise and statement.exc is not None:  # type: ignore[attr-defined]
+            name = dotted(_callee(statement.exc))  # type: ignore[attr-defined]
             if name:
                 names.add(name)
+            continue
+        for field_name in _STATEMENT_LISTS:
+            inner = getattr(statement, field_name, None)
+            if type(inner) is list:
+                pending.extend(inner)
     return tuple(sorted(names))
 
 
@@ -752,11 +797,37 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _is_version_check(test: ast.expr) -> bool:
-    for node in ast.walk(test):
+    pending: list[ast.AST] = [test]
+    while pending:
+        node = pending.pop()
         chain = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
         if chain in ("sys.version_info", "version_info", "PY2", "PY3", "sys.version"):
             return True
+        pending.extend(_children(node))
     return False
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """`ast.iter_child_nodes(node)` as a list, in the same order, without the context,
+    operator and comparison-operator leaves (`Load()`, `Add()`, `Eq()`: no facts, no
+    children)."""
+    fields = _CHILD_FIELDS.get(type(node))
+    if fields is None:
+        fields = tuple(f for f in node._fields if f not in ("ctx", "op", "ops"))
+        _CHILD_FIELDS[type(node)] = fields
+    children: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif type(value) is list:
+            children.extend(item for item in value if isinstance(item, ast.AST))
+    return children
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# the fields that hold statements, directly or through handlers and match cases
+_STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _fold_path(node: ast.expr) -> str | None:
