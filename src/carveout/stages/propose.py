@@ -367,7 +367,7 @@ class _Labels:
                 continue
             (direct if label.direct else orchestrating)[label.module].update(label.capabilities)
             if label.direct:
-                for capability, count in zip(label.capabilities, label.strength):
+                for capability, count in zip(label.capabilities, label.strength, strict=False):
                     calls[label.module][capability] += count
         dominant = {}
         for module, capabilities in direct.items():

@@ -682,12 +682,12 @@ def _parameters(args: ast.arguments) -> tuple[Parameter, ...]:
     positional = args.posonlyargs + args.args
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
     defaults += list(args.defaults)
-    for index, (arg, default) in enumerate(zip(positional, defaults)):
+    for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
         kind = "positional_only" if index < len(args.posonlyargs) else "positional_or_keyword"
         found.append(_parameter(arg, default, kind))
     if args.vararg:
         found.append(_parameter(args.vararg, None, "var_positional"))
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         found.append(_parameter(arg, default, "keyword_only"))
     if args.kwarg:
         found.append(_parameter(args.kwarg, None, "var_keyword"))
@@ -870,7 +870,7 @@ def _path_parts(node: ast.expr) -> list[str] | None:
         right, partial = literal_string(node.right)
         if base is None or right is None or partial:
             return None
-        return base + [right]
+        return [*base, right]
     return None
 
 
@@ -887,8 +887,8 @@ def _file_folder(node: ast.expr) -> list[str] | None:
             return _file_folder(node.func.value)
     if isinstance(node, ast.Attribute) and node.attr == "parent":
         inner = _file_folder(node.value)
-        return None if inner is None else inner + [".."]
+        return None if inner is None else [*inner, ".."]
     if isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("dirname"):
         inner = _file_folder(node.args[0]) if node.args else None
-        return None if inner is None else inner + [".."]
+        return None if inner is None else [*inner, ".."]
     return None
