@@ -91,11 +91,15 @@ class ProjectIndex:
         return next(iter(tops)) if len(tops) == 1 else None
 
     def area(self, module: str) -> str:
-        """The "package" coupling rules compare: the direct child of a single top-level
-        package (`shopwise.orders`), else the top-level package."""
+        """The "package" coupling rules compare: the direct child package of a single
+        top-level package (`shopwise.orders`), else the top-level package. Plain modules
+        right under the top-level package (`httpx._client`, `shopwise.cli`) belong to the
+        top-level package itself, so sibling modules of a flat library are one area."""
         parts = module.split(".")
         if self.single_top_level is not None and len(parts) > 1:
-            return ".".join(parts[:2])
+            child = ".".join(parts[:2])
+            if len(parts) > 2 or self.is_package(child):
+                return child
         return parts[0]
 
     # --- imports ---------------------------------------------------------------------
