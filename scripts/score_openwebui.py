@@ -5,9 +5,9 @@ ran on it. This script runs the analysis in-process on the unpacked wheel (never
 imported or run), compares the modules labelled with each capability to the hand labels,
 and prints precision and recall per capability in a strict reading (only the modules that
 implement a capability) and a lenient one (modules that merely feed the RAG pipeline count
-for embeddings_retrieval too), listing every false positive and false negative with the
-evidence carveout has or the label's own justification. The same text goes to
-`docs/openwebui-scores.md`; reruns give the same bytes.
+for embeddings_retrieval too). It lists every false positive and false negative with what
+carveout saw (the provider call, or the module's place in the call graph) and what the
+labels say. The same text goes to `docs/openwebui-scores.md`; reruns give the same bytes.
 
 Usage: python scripts/score_openwebui.py [--source DIR] [--labels FILE] [--output FILE]
 The unpacked wheel comes from `scripts/run_openwebui.sh`; it is not part of the tests.
@@ -18,22 +18,33 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import tomllib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, installed as tomli
+    import tomli as tomllib
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY / "src"))
 
+from carveout.adapters.catalogue import load_catalogue  # noqa: E402
+from carveout.adapters.config import load_settings  # noqa: E402
 from carveout.application.analyze import AnalyzeRequest, Timings, analyze  # noqa: E402
+from carveout.application.collect import collect_facts  # noqa: E402
 from carveout.domain.model import Analysis, Capability  # noqa: E402
+from carveout.stages.discover import discover  # noqa: E402
+from carveout.stages.features import CallProfile, call_profiles  # noqa: E402
+from carveout.stages.resolve import ProjectIndex  # noqa: E402
 
 DEFAULT_SOURCE = REPOSITORY / ".work" / "open-webui-0.12.4"
 DEFAULT_LABELS = REPOSITORY / "samples" / "open-webui" / "labels.toml"
 DEFAULT_OUTPUT = REPOSITORY / "docs" / "openwebui-scores.md"
 READINGS = ("strict", "lenient")
+PREFIX = "open_webui."
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class Truth:
 
 @dataclass(frozen=True)
 class Score:
-    """One capability in one reading: the expected and found module sets and their misses."""
+    """One capability in one reading: the expected and found module sets."""
 
     capability: Capability
     reading: str
@@ -82,6 +93,17 @@ class Score:
         return len(self.true_positives) / len(self.expected) if self.expected else None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What carveout saw, to explain each miss: labels by capability (module -> "direct"
+    or "orchestration"), provider-call evidence, and each module's call profile."""
+
+    found: Mapping[Capability, Mapping[str, str]]
+    evidence: Mapping[tuple[str, Capability], list[str]]
+    profiles: Mapping[str, CallProfile]
+    importers: Mapping[str, set[str]]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
@@ -105,13 +127,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
     found = labelled_modules(run.analysis)
+    seen = Seen(
+        found,
+        _evidence_by_module(run.analysis),
+        _profiles(args.source),
+        _importers(run.analysis),
+    )
     scores = [
         Score(c, reading, frozenset(truth.expected(c, reading)), frozenset(found.get(c, {})))
         for c in Capability
         for reading in READINGS
         if truth.expected(c, reading) or found.get(c)
     ]
-    text = render(scores, truth, found, run.analysis, _relative(args.labels))
+    text = render(scores, truth, seen, _relative(args.labels))
     print(text, end="")
     args.output.write_text(text, encoding="utf-8")
     print(f"wrote {_relative(args.output)}", file=sys.stderr)
@@ -120,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def load_truth(path: Path) -> Truth:
     """Read labels.toml: one table per capability, `[supporting.<capability>]` and
-    `[not_features]`; `[meta]` is ignored. An unknown table name is an error."""
+    `[not_features]`; `[meta]` is ignored. A table that names no capability is an error."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     implementing: dict[Capability, dict[str, str]] = {}
     supporting: dict[Capability, dict[str, str]] = {}
@@ -144,31 +172,25 @@ def labelled_modules(analysis: Analysis) -> dict[Capability, dict[str, str]]:
             kind = "direct" if label.direct else "orchestration"
             found[capability].setdefault(label.module, kind)
     for feature in analysis.features:
-        in_labels = set(found.get(feature.capability, {}))
-        if in_labels != set(feature.modules):
+        if set(found.get(feature.capability, {})) != set(feature.modules):
             raise SystemExit(f"labels and the {feature.capability.value} feature disagree")
     return found
 
 
-def render(
-    scores: Sequence[Score],
-    truth: Truth,
-    found: Mapping[Capability, Mapping[str, str]],
-    analysis: Analysis,
-    labels_path: str,
-) -> str:
-    """The markdown report: a table of precision and recall, then each capability's misses."""
+def render(scores: Sequence[Score], truth: Truth, seen: Seen, labels_path: str) -> str:
+    """The markdown report: a table of precision and recall, then each capability's misses
+    (the lenient list only where it differs from the strict one)."""
     lines = [
         "# Open WebUI 0.12.4: AI-feature labels scored against hand labels",
         "",
-        f"Generated by `scripts/score_openwebui.py` from `{labels_path}` (written from the",
-        "code before carveout ran on it). The unit is the module: a module found with a",
-        "capability (direct: it calls a provider; orchestration: it exists to serve the",
-        "capability) is a true positive when the labels list it under that capability.",
-        "The strict reading counts only the modules that implement a capability; the",
-        "lenient one also counts `[supporting.*]` modules (document loaders and web-search",
-        "connectors that feed the RAG pipeline) as embeddings_retrieval. In the strict",
-        "reading a supporting module that carveout labels is a false positive.",
+        f"Generated by `scripts/score_openwebui.py` from `{labels_path}` (written from",
+        "the code before carveout ran on it); do not edit by hand. The unit is the module: a",
+        "module found with a capability (direct: it calls a provider; orchestration: it",
+        "exists to serve the capability) is a true positive when the labels list it under",
+        "that capability. The strict reading counts only the modules that implement a",
+        "capability; the lenient one also counts `[supporting.*]` modules (document loaders",
+        "and web-search connectors feeding the RAG pipeline) as embeddings_retrieval. In the",
+        "strict reading a supporting module that carveout labels is a false positive.",
         "",
         "| capability | reading | expected | found | TP | FP | FN | precision | recall |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -181,19 +203,31 @@ def render(
             f"| {_ratio(score.precision)} | {_ratio(score.recall)} |"
         )
     lines += _totals(scores)
+    lines += [
+        "",
+        "Reasons read: `direct` quotes the first provider call found; otherwise `units`",
+        "counts the module's public top-level functions and classes that work for an AI",
+        "capability (reach a provider call within three calls, or help only such units),",
+        "`use` the call sites in other modules that reach such a unit, `callers` names the",
+        "calling modules and `importers` the importing ones; then what the labels say.",
+    ]
 
-    evidence = _evidence_by_module(analysis)
-    imports = _imports(analysis)
+    strict = {s.capability: s for s in scores if s.reading == "strict"}
     for score in scores:
+        same = strict[score.capability]
         if not score.false_positives and not score.false_negatives:
             continue
-        capability = score.capability
-        lines += ["", f"## {capability.value} ({score.reading})", ""]
+        if score.reading == "lenient" and (
+            score.false_positives,
+            score.false_negatives,
+        ) == (same.false_positives, same.false_negatives):
+            continue
+        lines += ["", f"## {score.capability.value} ({score.reading})", ""]
         for module in score.false_positives:
-            why = _false_positive_reason(module, capability, truth, found, evidence, imports)
+            why = _false_positive_reason(module, score.capability, truth, seen)
             lines.append(f"- FP `{module}`: {why}")
         for module in score.false_negatives:
-            why = _false_negative_reason(module, capability, score.reading, truth, found)
+            why = _false_negative_reason(module, score.capability, score.reading, truth, seen)
             lines.append(f"- FN `{module}`: {why}")
     return "\n".join(lines) + "\n"
 
@@ -201,27 +235,16 @@ def render(
 # --- reasons ---------------------------------------------------------------------------------
 
 
-def _false_positive_reason(
-    module: str,
-    capability: Capability,
-    truth: Truth,
-    found: Mapping[Capability, Mapping[str, str]],
-    evidence: Mapping[tuple[str, Capability], list[str]],
-    imports: Mapping[str, set[str]],
-) -> str:
+def _false_positive_reason(module: str, capability: Capability, truth: Truth, seen: Seen) -> str:
     """What carveout saw, then what the labels say about the module."""
-    kind = found[capability][module]
-    if kind == "direct":
-        seen = evidence.get((module, capability), [])
-        said = f"direct, {seen[0]}" if seen else "direct"
-        if len(seen) > 1:
-            said += f" (+{len(seen) - 1} more)"
+    if seen.found[capability][module] == "direct":
+        calls = seen.evidence.get((module, capability), [])
+        said = f"direct, {calls[0]}" if calls else "direct"
+        if len(calls) > 1:
+            said += f" (+{len(calls) - 1} more)"
     else:
-        serving = sorted(imports.get(module, set()) & set(found[capability]))
-        said = "orchestration"
-        if serving:
-            said += f", imports {', '.join(f'`{m}`' for m in serving[:3])}"
-            said += f" (+{len(serving) - 3} more)" if len(serving) > 3 else ""
+        said = f"orchestration; {_profile(seen.profiles.get(module))}"
+        said += f", importers {_names(seen.importers.get(module, set()))}"
     labelled = [c.value for c, modules in truth.implementing.items() if module in modules]
     supporting = [c.value for c, modules in truth.supporting.items() if module in modules]
     if module in truth.not_features:
@@ -234,19 +257,45 @@ def _false_positive_reason(
 
 
 def _false_negative_reason(
-    module: str,
-    capability: Capability,
-    reading: str,
-    truth: Truth,
-    found: Mapping[Capability, Mapping[str, str]],
+    module: str, capability: Capability, reading: str, truth: Truth, seen: Seen
 ) -> str:
-    """What carveout labelled the module with instead, then the label's justification."""
+    """What carveout labelled the module with instead, its call profile, then the label's
+    justification."""
     other = sorted(
-        f"{c.value} ({modules[module]})" for c, modules in found.items() if module in modules
+        f"{c.value} ({modules[module]})" for c, modules in seen.found.items() if module in modules
     )
     said = f"found as {', '.join(other)}" if other else "not labelled"
-    why = truth.expected(capability, reading)[module]
-    return f"{said}; labels: {why}"
+    profile = _profile(seen.profiles.get(module))
+    return f"{said}; {profile}; labels: {truth.expected(capability, reading)[module]}"
+
+
+def _profile(profile: CallProfile | None) -> str:
+    if profile is None:
+        return "no call profile"
+    working = ", ".join(f"{c.value} {n}" for c, n in profile.working)
+    return (
+        f"units {profile.working_units}/{profile.public_units}"
+        + (f" ({working})" if working else "")
+        + f", use {profile.ai_call_sites}/{profile.call_sites}"
+        + (f", callers {_names(profile.callers)}" if profile.callers else "")
+    )
+
+
+def _names(modules: Sequence[str] | set[str]) -> str:
+    """Up to four module names without the package prefix, then how many more."""
+    ordered = sorted(modules)
+    text = ", ".join(_short(m) for m in ordered[:4]) or "none"
+    return text + (f" +{len(ordered) - 4}" if len(ordered) > 4 else "")
+
+
+def _profiles(source: Path) -> dict[str, CallProfile]:
+    """The call profiles of the project's modules (a second scan: the analysis keeps no
+    index, and its numbers do not depend on this one)."""
+    settings = load_settings(source, {})
+    catalogue = load_catalogue(Path(settings.catalogue) if settings.catalogue else None)
+    project = discover(source, settings)
+    collected = collect_facts(project, cache=None)
+    return call_profiles(ProjectIndex(project, collected.facts), catalogue)
 
 
 def _evidence_by_module(analysis: Analysis) -> dict[tuple[str, Capability], list[str]]:
@@ -256,17 +305,16 @@ def _evidence_by_module(analysis: Analysis) -> dict[tuple[str, Capability], list
         for item in feature.evidence:
             module = module_of.get(item.path)
             if module is not None:
-                found[(module, feature.capability)].append(
-                    f"{item.path}:{item.line} `{item.text}`"
-                )
+                text = f"{item.path}:{item.line} `{item.text}`"
+                found[(module, feature.capability)].append(text)
     return found
 
 
-def _imports(analysis: Analysis) -> dict[str, set[str]]:
+def _importers(analysis: Analysis) -> dict[str, set[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     for edge in analysis.edges:
         if edge.is_runtime and edge.source != edge.target:
-            found[edge.source].add(edge.target)
+            found[edge.target].add(edge.source)
     return found
 
 
@@ -278,14 +326,17 @@ def _totals(scores: Sequence[Score]) -> list[str]:
         tp = sum(len(s.true_positives) for s in chosen)
         found = sum(len(s.found) for s in chosen)
         expected = sum(len(s.expected) for s in chosen)
-        fp, fn = found - tp, expected - tp
         precision = tp / found if found else None
         recall = tp / expected if expected else None
         lines.append(
-            f"| **all** | {reading} | {expected} | {found} | {tp} | {fp} | {fn} "
-            f"| {_ratio(precision)} | {_ratio(recall)} |"
+            f"| **all** | {reading} | {expected} | {found} | {tp} | {found - tp} "
+            f"| {expected - tp} | {_ratio(precision)} | {_ratio(recall)} |"
         )
     return lines
+
+
+def _short(module: str) -> str:
+    return module[len(PREFIX) :] if module.startswith(PREFIX) else module
 
 
 def _ratio(value: float | None) -> str:

@@ -320,6 +320,18 @@ SDK_CASES = {
         "hf = InferenceClient()\nhf.automatic_speech_recognition('a.wav')",
         {STT},
     ),
+    "rapidocr": ("from rapidocr import RapidOCR\nRapidOCR()", {LOCAL}),
+    "mcp-client": (
+        "from mcp import ClientSession\nfrom mcp.client.stdio import stdio_client\n"
+        "stdio_client(params)\nClientSession(read, write)",
+        {AGENTS},
+    ),
+    "mcp-server": ("from mcp.server.fastmcp import FastMCP\nFastMCP('tools')", {AGENTS}),
+    "langchain-document-compressor": (
+        "from langchain_core.documents import BaseDocumentCompressor\n"
+        "class Reorder(BaseDocumentCompressor):\n    pass",
+        {RERANK},
+    ),
 }
 
 
@@ -330,11 +342,21 @@ def test_each_sdk_of_the_catalogue(tmp_path: Path, case: str) -> None:
     assert found.direct() == {"app.ai.use": expected}
 
 
-def test_tiktoken_alone_implements_no_capability(tmp_path: Path) -> None:
-    found = run_tree(
-        tmp_path,
-        {**INIT, "app/ai/tokens.py": "import tiktoken\ntiktoken.get_encoding('cl100k_base')\n"},
-    )
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import tiktoken\ntiktoken.get_encoding('cl100k_base')",
+        # keyword ranking runs no model: it is the lexical half of hybrid search
+        "from rank_bm25 import BM25Okapi\nBM25Okapi(corpus)",
+        # fetching weights runs nothing: the module that loads them is the inference
+        "from huggingface_hub import snapshot_download\nsnapshot_download(repo_id='x/y')",
+        # MCP's types and auth metadata call no tool
+        "from mcp.shared.auth import OAuthMetadata\nOAuthMetadata(issuer='https://x')",
+    ],
+    ids=["tiktoken", "rank_bm25", "snapshot_download", "mcp-types"],
+)
+def test_supporting_libraries_alone_implement_no_capability(tmp_path: Path, text: str) -> None:
+    found = run_tree(tmp_path, {**INIT, "app/ai/support.py": text + "\n"})
     assert found.features == ()
 
 

@@ -67,6 +67,12 @@ def test_httpx_call_to_an_f_string_url_built_from_settings(tmp_path: Path) -> No
         ("https://api.openai.com/v1/chat/completions", Capability.CHAT),
         ("{base}/v1/moderations", Capability.MODERATION),
         ("{base}/v1/rerank", Capability.RERANKING),
+        ("{base}/v1beta/models/imagen-3.0-generate-002:predict", Capability.IMAGE),
+        ("{base}/v1beta/models/{model}:predictLongRunning", Capability.VIDEO),
+        (
+            "https://{region}.tts.speech.microsoft.com/cognitiveservices/v1",
+            Capability.TEXT_TO_SPEECH,
+        ),
     ],
 )
 def test_endpoint_paths(tmp_path: Path, url: str, capability: Capability) -> None:
@@ -194,6 +200,58 @@ def test_the_stripe_api_is_not_an_ai_endpoint(tmp_path: Path) -> None:
                 def charge(amount):
                     return requests.post("https://api.stripe.com/v1/payment_intents",
                                          data={"amount": amount})
+            """,
+        },
+    )
+    assert found.features == ()
+
+
+def test_urls_assembled_by_concatenation_and_urlunsplit(tmp_path: Path) -> None:
+    found = run_tree(
+        tmp_path,
+        {
+            **INIT,
+            "app/ai/voice.py": """
+                from urllib.parse import urlsplit, urlunsplit
+
+                import aiohttp
+
+                async def speak(base, region, ssml):
+                    host = base or f"https://{region}.tts.speech.microsoft.com"
+                    url = host + "/cognitiveservices/v1"
+                    async with aiohttp.ClientSession() as http:
+                        return await http.post(url, data=ssml)
+
+                def realtime_url(base, model):
+                    parts = urlsplit(base)
+                    return urlunsplit(("wss", parts.netloc, f"{parts.path}/realtime", model, ""))
+            """,
+            "app/ai/voices.py": """
+                import aiohttp
+
+                async def voices(region):
+                    host = f"https://{region}.api.cognitive.microsoft.com"
+                    url = host + "/cognitiveservices/voices/list"
+                    async with aiohttp.ClientSession() as http:
+                        return await http.get(url)
+            """,
+        },
+    )
+    speech = {Capability.SPEECH_TO_TEXT, Capability.TEXT_TO_SPEECH}
+    assert found.direct() == {"app.ai.voice": speech}  # listing voices synthesises nothing
+
+
+def test_a_method_suffix_apart_from_its_url_is_not_an_endpoint(tmp_path: Path) -> None:
+    found = run_tree(
+        tmp_path,
+        {
+            **INIT,
+            "app/ai/gemini.py": """
+                import httpx
+
+                def generate(base, model, body):
+                    method = f"{model}:generateContent"  # chat or image: the model decides
+                    return httpx.post(f"{base}/models/{method}", json=body)
             """,
         },
     )

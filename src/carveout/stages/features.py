@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from bisect import bisect_right
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -147,6 +147,24 @@ class ConfigRead:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class CallProfile:
+    """How a module stands in the project's call graph, to explain its labels.
+
+    `working` counts its public units (all units when none is public) that work for an AI
+    capability, per capability; `call_sites` the calls in other modules that reach its
+    units, `ai_call_sites` those reaching an AI capability; `callers` the calling modules.
+    """
+
+    module: str
+    public_units: int
+    working_units: int
+    working: tuple[tuple[Capability, int], ...]
+    call_sites: int
+    ai_call_sites: int
+    callers: tuple[str, ...]
+
+
 def detect_features(
     index: ProjectIndex, edges: Sequence[Edge], catalogue: Catalogue
 ) -> tuple[tuple[AiFeature, ...], tuple[ModuleLabel, ...]]:
@@ -154,25 +172,22 @@ def detect_features(
 
     A module is labelled direct for a capability when it calls a provider for it (an SDK
     call, an SDK class it subclasses or decorates with, or an AI endpoint string in a
-    module that talks HTTP). It is labelled as orchestration when it exists to serve that
-    capability: its own functions mostly reach the capability's provider calls through the
-    call graph, or what other modules call it for mostly does (see `_CallGraph`); or every
-    project module importing it at run time implements the capability; or it sits in a
-    package whose other direct modules implement only that capability, imports one of
-    them, and no module of another feature imports it. Settings modules, database model
-    modules and composition roots (the module that builds the application object, a
-    packaging entry point) are never orchestration: they are shared infrastructure.
+    module that talks HTTP). A composition root wiring several features keeps no direct
+    label for a capability another module implements: its calls stay the feature's
+    evidence. A module is labelled as orchestration when it exists to serve a capability:
+    its own functions mostly reach the capability's provider calls through the call graph,
+    or what other modules call it for mostly does (see `_CallGraph`); or the capability's
+    modules are most of those calling or importing it; or every project module importing
+    it at run time implements the capability; or it sits in a package whose other direct
+    modules implement only that capability, imports one of them, and no module of another
+    feature imports it. Settings modules, database model modules several areas import and
+    composition roots (the module that builds the application object, a packaging entry
+    point) are never orchestration: they are shared infrastructure.
     One feature per capability found, with modules, entry points reaching them through
     runtime edges, providers, models, env vars, config keys and evidence, all sorted.
     """
     matcher = _Matcher(index, catalogue)
-    hits: list[_Hit] = []
-    for module in sorted(index.files):
-        facts = index.facts.get(module)
-        if facts is None or not facts.parsed:
-            continue
-        hits.extend(matcher.sdk_hits(module, facts))
-        hits.extend(matcher.endpoint_hits(module, facts))
+    hits = _provider_hits(index, matcher)
 
     direct: dict[str, set[Capability]] = defaultdict(set)
     for hit in hits:
@@ -207,6 +222,13 @@ def detect_features(
         )
     logger.debug("found %d AI features over %d labelled modules", len(features), len(labels))
     return tuple(features), labels
+
+
+def call_profiles(index: ProjectIndex, catalogue: Catalogue) -> dict[str, CallProfile]:
+    """Every project module's place in the call graph the orchestration rules read (see
+    `detect_features`): what its units work for and what other modules call it for."""
+    graph = _CallGraph(index, _provider_hits(index, _Matcher(index, catalogue)))
+    return {module: graph.profile(module) for module in sorted(index.files)}
 
 
 def config_reads(index: ProjectIndex, module: str) -> tuple[ConfigRead, ...]:
@@ -600,6 +622,17 @@ class _Matcher:
         return cached
 
 
+def _provider_hits(index: ProjectIndex, matcher: _Matcher) -> list[_Hit]:
+    """The SDK and endpoint hits of every parsed module, module by module."""
+    hits: list[_Hit] = []
+    for module in sorted(index.files):
+        facts = index.facts.get(module)
+        if facts is not None and facts.parsed:
+            hits.extend(matcher.sdk_hits(module, facts))
+            hits.extend(matcher.endpoint_hits(module, facts))
+    return hits
+
+
 # --- labels and features ---------------------------------------------------------------------
 
 
@@ -613,16 +646,22 @@ def _orchestration(
 ) -> dict[str, set[Capability]]:
     """Modules that exist only to serve one capability, found in three passes: first from
     the call graph, then from imports and callers, then also from packages of areas made
-    mostly of AI modules. Shared infrastructure is never one (see `_shared_infrastructure`).
-    A module's main capability is the one it calls providers for most (a direct module)
-    or its only one (an orchestration module); callers count by their main capability."""
+    mostly of AI modules. Shared infrastructure is never one (see `_shared_infrastructure`)
+    and local inference never travels: it says how a direct module works, not what a
+    feature does. A module's main capability is the one it calls providers for most (a
+    direct module) or its only one (an orchestration module); callers count by it. A
+    module whose calls into a capability's direct modules all miss the capability (the
+    chat function of a module that also embeds) does not drive that capability."""
     graph = _ImportGraph(index, edges, entries)
-    capabilities = sorted({c for caps in direct.values() for c in caps}, key=_capability_order)
+    capabilities = sorted(
+        {c for caps in direct.values() for c in caps} - {Capability.LOCAL_INFERENCE},
+        key=_capability_order,
+    )
     members = {c: {m for m, caps in direct.items() if c in caps} for c in capabilities}
     direct_members = {c: set(m) for c, m in members.items()}
-    mainly: dict[Capability, set[str]] = defaultdict(set)
     orchestration: dict[str, set[Capability]] = defaultdict(set)
     shared = _shared_infrastructure(index, graph)
+    mainly: dict[Capability, set[str]] = defaultdict(set)
     for module, caps in direct.items():
         if module not in shared:
             mainly[_main_capability(module, caps, provider_calls)].add(module)
@@ -630,14 +669,14 @@ def _orchestration(
 
     # what the module's functions do, and what other modules call them for
     for module in candidates:
-        served = calls.served(module, module in entries) & members.keys()
+        served = calls.served(module, module in entries) & set(capabilities)
         for capability in served:
             members[capability].add(module)
             orchestration[module].add(capability)
         if len(served) == 1:
             mainly[next(iter(served))].add(module)
 
-    # who imports the module, and which package it sits in
+    # who imports and calls the module, and which package it sits in
     for by_package in (False, True):
         ai_areas = graph.ai_areas(members) if by_package else set()
         changed = True
@@ -647,19 +686,22 @@ def _orchestration(
                 for capability in capabilities:
                     if module in members[capability]:
                         continue
-                    serves = graph.serves(module, capability, members, direct_members)
-                    serves = serves or graph.serves_interface(module, capability, direct)
-                    if not serves and capability is not Capability.LOCAL_INFERENCE:
-                        others = set().union(*(m for c, m in mainly.items() if c is not capability))
-                        serves = calls.used_by(
-                            module, mainly[capability], others, graph.importers[module], shared
+                    drives = not calls.misses(module, capability, direct_members[capability])
+                    others = {m for c, ms in mainly.items() if c is not capability for m in ms}
+                    importers = graph.importers.get(module, set())
+                    serves = (
+                        graph.serves(module, capability, members, direct_members, drives=drives)
+                        or graph.serves_interface(module, capability, direct)
+                        or calls.used_by(module, mainly[capability], others, importers, shared)
+                        or (
+                            index.area(module) in ai_areas
+                            and graph.serves_package(module, capability, members, direct_members)
                         )
-                    if not serves and index.area(module) in ai_areas:
-                        serves = graph.serves_package(module, capability, members, direct_members)
+                    )
                     if serves:
                         members[capability].add(module)
                         orchestration[module].add(capability)
-                        if len(orchestration[module]) == 1 and module not in direct:
+                        if len(orchestration[module]) == 1:
                             mainly[capability].add(module)
                         changed = True
     return dict(orchestration)
@@ -707,7 +749,9 @@ def _builds_application(index: ProjectIndex, module: str) -> bool:
 
 
 def _main_capability(
-    module: str, capabilities: set[Capability], provider_calls: Mapping[tuple[str, Capability], int]
+    module: str,
+    capabilities: set[Capability],
+    provider_calls: Mapping[tuple[str, Capability], int],
 ) -> Capability:
     """The capability a direct module calls providers for most; local inference only when
     it is the only one (it says how, not what); ties go to the first in the fixed list."""
@@ -743,8 +787,10 @@ class _CallGraph:
     aliases and re-exports), or to a module-level instance of a project class (the call
     then reaches the class). A unit reaches a capability when it holds a provider call
     for it, or calls a unit that reaches it, at most `_CALL_HOPS` calls away (a call to
-    the same module counts as a hop too). Local inference does not travel: calling code
-    that runs a model in-process is not running one.
+    the same module counts as a hop too). Provider calls outside any top-level definition
+    (module-level code) belong to no unit. Local inference does not travel: calling code
+    that runs a model in-process is not running one. Functions passed by reference
+    (`run_in_threadpool(search)`, `Depends(get_session)`) are no calls: facts hold calls.
     """
 
     def __init__(self, index: ProjectIndex, hits: Sequence[_Hit]) -> None:
@@ -760,6 +806,8 @@ class _CallGraph:
         self.inbound: dict[str, Counter[str]] = defaultdict(Counter)
         # module -> calling module -> call sites there that reach the module's units
         self.callers: dict[str, Counter[str]] = defaultdict(Counter)
+        # module -> the units its units call
+        self.calls_out: dict[str, set[tuple[str, str]]] = defaultdict(set)
         # unit -> the units of its own module that call it
         self.inner_callers: dict[tuple[str, str], set[str]] = defaultdict(set)
         for module in sorted(self.units):
@@ -791,6 +839,51 @@ class _CallGraph:
                 served |= _dominant(weighted)
         return served
 
+    def profile(self, module: str) -> CallProfile:
+        """The module's counts behind `served` and `used_by`."""
+        work = self._work(module)
+        public = [n for n in sorted(work) if not n.startswith("_")] or sorted(work)
+        working = Counter(c for n in public for c in work[n])
+        sites = self.inbound.get(module, Counter())
+        return CallProfile(
+            module=module,
+            public_units=len(public),
+            working_units=sum(1 for n in public if work[n]),
+            working=tuple(sorted(working.items(), key=lambda item: _capability_order(item[0]))),
+            call_sites=sum(sites.values()),
+            ai_call_sites=sum(k for n, k in sites.items() if self.reach.get((module, n))),
+            callers=tuple(sorted(self.callers.get(module, {}))),
+        )
+
+    def misses(self, module: str, capability: Capability, targets: set[str]) -> bool:
+        """Whether the module calls units of `targets` (the capability's direct modules)
+        and none of those calls reaches the capability (it uses them for other things)."""
+        called = [t for t in self.calls_out.get(module, ()) if t[0] in targets]
+        return bool(called) and not any(capability in self.reach.get(t, ()) for t in called)
+
+    def used_by(
+        self,
+        module: str,
+        members: set[str],
+        others: set[str],
+        importers: set[str],
+        shared: set[str],
+    ) -> bool:
+        """Whether, among the modules that call or import it, at least two are `members`
+        (the modules whose main capability is one capability), one of them calls it, they
+        are more than half of all, and more than twice as many as `others` there (the
+        modules of other capabilities: a module several features use is their shared
+        infrastructure). Modules in `shared` (composition roots, settings) do not count."""
+        callers = self.callers.get(module, {}).keys() - shared
+        users = (callers | importers) - shared
+        inside = len(users & members)
+        return (
+            bool(callers & members)
+            and inside >= 2
+            and 2 * inside > len(users)
+            and 2 * len(users & others) < inside
+        )
+
     def _work(self, module: str) -> dict[str, set[Capability]]:
         """What each unit of a module works for (see `served`)."""
         names = sorted(self._names.get(module, ()))
@@ -809,29 +902,6 @@ class _CallGraph:
                     changed = True
         return work
 
-    def used_by(
-        self,
-        module: str,
-        members: set[str],
-        others: set[str],
-        importers: set[str],
-        shared: set[str],
-    ) -> bool:
-        """Whether one of `members` (the modules whose main capability is one capability)
-        calls the module's units, more than half of the modules that call or import it
-        are members, and the modules of other capabilities among them are fewer than half
-        as many (a module several features use is their shared infrastructure). Modules
-        in `shared` (composition roots, settings) do not count."""
-        callers = self.callers.get(module, {}).keys() - shared
-        users = (callers | importers) - shared
-        inside = len(users & members)
-        return (
-            bool(callers & members)
-            and inside >= 2
-            and 2 * inside > len(users)
-            and 2 * len(users & others) < inside
-        )
-
     def _add_calls(self, module: str) -> None:
         facts = self.index.facts[module]
         bindings = self.index.bindings(module)
@@ -843,6 +913,7 @@ class _CallGraph:
             if target is None or target == (module, caller):
                 continue
             self.callees[(module, caller)].add(target)
+            self.calls_out[module].add(target)
             if target[0] == module:
                 self.inner_callers[target].add(caller)
             else:
@@ -937,11 +1008,14 @@ class _ImportGraph:
         capability: Capability,
         members: Mapping[Capability, set[str]],
         direct: Mapping[Capability, set[str]],
+        *,
+        drives: bool = True,
     ) -> bool:
         """Only the capability's modules import it (entry modules aside: they are composition
         roots, and count only beside an inner user when they call the capability), or it
         drives the capability's direct modules and needs nothing else but
-        infrastructure and helpers of its own (modules only it imports)."""
+        infrastructure and helpers of its own (modules only it imports). `drives` false
+        says its calls into those modules reach other things: it does not drive them."""
         own = members[capability]
         users = self.importers.get(module, set())
         serving_entries = {
@@ -953,7 +1027,7 @@ class _ImportGraph:
         if users & inner and users <= inner | serving_entries:
             return True
         needs = self.imports.get(module, set())
-        if not needs & direct[capability]:
+        if not drives or not needs & direct[capability]:
             return False
         for need in needs - own - self.infrastructure:
             if self.importers.get(need, set()) != {module}:
