@@ -4,6 +4,9 @@ and the promise to write only into the output and cache folders."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,7 +129,7 @@ def test_summary_counts_what_was_read_skipped_and_diagnosed(
     err = capsys.readouterr().err
     assert code == ExitCode.OK
     assert "read 6 files" in err
-    assert "skipped 2" in err and "test folder" in err and "type stub" in err
+    assert "skipped 1 file and 1 folder: 1 test folder, 1 type stub\n" in err
     assert "syntax-error" in err and "decode-error" in err
     assert f"report: {tmp_path / 'out' / 'index.html'}" in err
 
@@ -244,3 +247,218 @@ def test_init_files_lists_and_writes_only_when_asked(
     assert capsys.readouterr().out.split() == ["pkg/routers/__init__.py"]
     assert main(["init-files", str(project)]) == ExitCode.OK
     assert capsys.readouterr().out == ""
+
+
+# --- wording, flags and early checks -----------------------------------------------------
+
+# One AI service beside a web layer: one feature, one service, one coupling (the dynamic
+# import), and a module whose file name is not an identifier.
+ONE_SERVICE: dict[str, str | bytes] = {
+    "pkg/__init__.py": "",
+    "pkg/ai/__init__.py": "",
+    "pkg/ai/0chat-v2.py": (
+        "import openai\n"
+        "from pkg.ai import prompts\n"
+        "client = openai.OpenAI()\n"
+        "def reply(text: str) -> str:\n"
+        "    messages = [prompts.wrap(text)]\n"
+        "    return client.chat.completions.create(model='gpt-4o', messages=messages)\n"
+    ),
+    "pkg/ai/prompts.py": (
+        "def wrap(text: str) -> dict:\n    return {'role': 'user', 'content': text}\n"
+    ),
+    "pkg/db/__init__.py": "",
+    "pkg/db/models.py": "class User:\n    name = 'x'\n",
+    "pkg/db/session.py": "from pkg.db.models import User\ndef get_user():\n    return User()\n",
+    "pkg/web/__init__.py": "",
+    "pkg/web/views.py": (
+        "import importlib\n"
+        "from pkg.db.session import get_user\n"
+        "from pkg.ai.prompts import wrap\n"
+        "chat = importlib.import_module('pkg.ai.0chat-v2')\n"
+        "def view(t):\n"
+        "    return chat.reply(wrap(t)), get_user()\n"
+    ),
+    "pkg/web/admin.py": (
+        "from pkg.db.session import get_user\nfrom pkg.web.views import view\n"
+        "def admin():\n    return view(get_user().name)\n"
+    ),
+}
+
+
+def test_a_module_named_like_no_identifier_gets_a_facade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(tmp_path / "proj", ONE_SERVICE)
+    assert analyze(project, tmp_path / "out") == ExitCode.OK
+    facade = (tmp_path / "out" / "contracts" / "chat" / "facade.py").read_text()
+    assert '_pkg_ai_0chat_v2 = importlib.import_module("pkg.ai.0chat-v2")' in facade
+    assert "ai_0chat_v2 = _pkg_ai_0chat_v2\n" in facade
+
+    # placed where the rules expect it, the facade imports and delegates
+    (project / "pkg" / "chat_facade.py").write_text(facade)
+    (project / "openai.py").write_text("class OpenAI:\n    pass\n")  # a stand-in SDK
+    script = "import pkg.chat_facade as f; print(f.wrap('hi'), f.ai_0chat_v2.__name__)"
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(project)},
+    )
+    assert ran.stdout == "{'role': 'user', 'content': 'hi'} pkg.ai.0chat-v2\n", ran.stderr
+
+
+def test_summary_counts_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(tmp_path / "proj", ONE_SERVICE)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert main(["analyze", str(project), "--out", str(tmp_path / "out"), *cache]) == 0
+    err = capsys.readouterr().err
+    assert "found 1 AI feature, 1 coupling; proposed 1 service\n" in err
+    assert "-> 10 modules, 7 import edges between them\n" in err
+    summary = json.loads((tmp_path / "out" / "analysis.json").read_text())["summary"]
+    assert summary["import_edges"] == 7  # the one count of import edges, header included
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert '<div class="value">7</div><div class="label">import edges</div>' in html
+    assert "cannot see or check" not in err  # everything proposed is enforceable
+    assert "init-files" not in err
+
+
+def test_unenforceable_warning_says_what_it_counts_and_when_init_files_helps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blind = {
+        "shop/__init__.py": "",
+        "shop/ai/__init__.py": "",
+        "shop/ai/experiments/try_chat.py": (
+            "import openai\nclient = openai.OpenAI()\n"
+            "def go():\n    return client.chat.completions.create(model='gpt-4o', messages=[])\n"
+        ),
+        "shop/web/__init__.py": "",
+        "shop/web/views.py": "from shop.ai.experiments import try_chat\n",
+        "shop/web/cart.py": "def total():\n    return 1\n",
+        "shop/web/api.py": "from shop.web.cart import total\n",
+    }
+    project = write(tmp_path / "blind", blind)
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    assert main(["analyze", str(project), "--out", str(tmp_path / "o1"), *cache]) == 0
+    err = capsys.readouterr().err
+    assert "warning: import-linter cannot see or check 3 modules or rules" in err
+    assert f"`carveout init-files {project}` lists the 1 missing __init__.py file" in err
+
+    # one package, all of it AI: no rule can fail, but no __init__.py is missing either
+    whole = {
+        "bot/__init__.py": "",
+        "bot/ask.py": (
+            "import requests\n"
+            "def ask(q):\n"
+            "    return requests.post('https://api.openai.com/v1/chat/completions',"
+            " json={'model': 'gpt-4o', 'messages': [q]})\n"
+        ),
+    }
+    project = write(tmp_path / "whole", whole)
+    assert main(["analyze", str(project), "--out", str(tmp_path / "o2"), *cache]) == 0
+    err = capsys.readouterr().err
+    assert "warning: import-linter cannot see or check 1 module or rule" in err
+    assert "init-files" not in err
+    assert "no importlinter.toml written: import-linter can enforce none" in err
+    assert not (tmp_path / "o2" / "importlinter.toml").exists()
+    assert "no protected contract" in (tmp_path / "o2" / "index.html").read_text()
+
+
+def test_debug_is_accepted_after_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import carveout.cli as cli
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    project = write(tmp_path / "proj", {"pkg/__init__.py": ""})
+    monkeypatch.setattr(cli, "analyze", explode)
+    monkeypatch.setattr(cli, "list_missing_init", explode)
+    for command in (
+        ["analyze", str(project), "--out", str(tmp_path / "out"), "--debug"],
+        ["couplings", str(project), "--debug"],
+        ["init-files", str(project), "--debug"],
+    ):
+        with pytest.raises(RuntimeError, match="boom"):
+            main(command)
+    assert main(["couplings", str(project)]) == ExitCode.INTERNAL_ERROR  # debug is per run
+
+
+def test_format_is_case_insensitive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = write(tmp_path / "proj", {"pkg/__init__.py": "", "pkg/m.py": "import os\n"})
+    cache = ["--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main(["couplings", str(project), "--format", "JSON", *cache]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["couplings", str(project), "-f", "Sarif", *cache]) == ExitCode.OK
+    assert json.loads(capsys.readouterr().out)["version"] == "2.1.0"
+
+
+def test_config_errors_name_the_table_and_count_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = "[tool.carveout]\nnope = 1\nmax-services = 'x'\n"
+    project = write(tmp_path / "p", {"app/__init__.py": "", "pyproject.toml": config})
+    assert main(["analyze", str(project), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: [tool.carveout] in {project / 'pyproject.toml'} has 2 problems:\n" in err
+    write(project, {"pyproject.toml": "[tool.carveout]\nnope = 1\n"})
+    assert main(["analyze", str(project), "--out", str(tmp_path / "o")]) == 2
+    assert "has 1 problem:\n" in capsys.readouterr().err
+
+
+def test_an_unwritable_output_folder_fails_before_the_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import carveout.cli as cli
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the analysis ran")
+
+    monkeypatch.setattr(cli, "analyze", explode)
+    project = write(tmp_path / "proj", {"pkg/__init__.py": ""})
+    write(tmp_path, {"taken": "a file where the output folder should go"})
+    code = main(["analyze", str(project), "--out", str(tmp_path / "taken" / "out")])
+    assert code == ExitCode.USAGE_ERROR
+    assert "cannot write the output folder" in capsys.readouterr().err
+
+
+def test_the_cache_folder_carveout_creates_is_marked(tmp_path: Path) -> None:
+    project = write(tmp_path / "proj", {"pkg/__init__.py": "", "pkg/m.py": "import os\n"})
+    assert main(["analyze", str(project), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    cache = project / ".carveout_cache"
+    assert (
+        (cache / "CACHEDIR.TAG")
+        .read_text()
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55\n")
+    )
+    assert "*" in (cache / ".gitignore").read_text().splitlines()
+
+    # a folder the user made and named is never marked (a `*` there would hide their files)
+    own = write(tmp_path / "own", {"notes.txt": "mine"})
+    assert analyze(project, tmp_path / "out2", "--cache-dir", str(own)) == 0
+    assert sorted(p.name for p in own.iterdir()) == ["facts.sqlite", "notes.txt"]
+
+
+def test_the_couplings_table_prints_names_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": "[project]\nname = '[/odd] [bold]name'\n",
+            "pkg/__init__.py": "",
+            "pkg/a.py": "import pkg.b\n",
+            "pkg/b.py": "def f():\n    import pkg.a\n",
+        },
+    )
+    arguments = ["couplings", str(project), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main(arguments) == ExitCode.OK
+    out = capsys.readouterr().out
+    assert "couplings in [/odd] [bold]name" in out
+    assert "import-cycle" in out

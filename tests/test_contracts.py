@@ -660,3 +660,38 @@ def test_next_version_follows_the_changes() -> None:
     assert next_version("1.0.0", ["breaking: removed operation x"]) == "2.0.0"
     assert next_version("1.4.2", ["additive: new operation y"]) == "1.5.0"
     assert next_version("1.4.2", []) == "1.4.2"
+
+
+def test_names_made_from_module_names_are_valid_distinct_identifiers(tmp_path: Path) -> None:
+    tree = {
+        "pkg/__init__.py": "",
+        "pkg/ai/__init__.py": "",
+        "pkg/ai/0chat-v2.py": "def reply(text: str) -> str:\n    return 'dash ' + text\n",
+        "pkg/ai/0chat_v2.py": "def answer(text: str) -> str:\n    return 'underscore ' + text\n",
+        "pkg/ai/class.py": "def kind() -> str:\n    return 'keyword'\n",
+    }
+    surface = (
+        SurfaceName("pkg.ai.0chat-v2", "*", ("pkg.web",)),
+        SurfaceName("pkg.ai.0chat-v2", "reply", ("pkg.web",)),
+        SurfaceName("pkg.ai.0chat_v2", "*", ("pkg.web",)),
+        SurfaceName("pkg.ai.0chat_v2", "answer", ("pkg.web",)),
+        SurfaceName("pkg.ai.class", "kind", ("pkg.web",)),
+    )
+    modules = ("pkg.ai.0chat-v2", "pkg.ai.0chat_v2", "pkg.ai.class")
+    service = Service("chat", modules, (), surface, ())
+    facade = generate(tree, service)["facade.py"]
+    assert generate(tree, service)["facade.py"] == facade  # deterministic
+    assert 'importlib.import_module("pkg.ai.0chat-v2")' in facade
+    bound = re.findall(r"^ *(\w+) = ", facade, flags=re.M)
+    assert len(bound) == len(set(bound)) >= 4  # the modules' aliases and re-exports
+    assert all(name.isidentifier() for name in bound)
+
+    project = write_tree(tmp_path, {**tree, "pkg/facade.py": facade})
+    script = (
+        "import pkg.facade as f; print(f.reply('a'), f.answer('b'), f.kind(), "
+        "f.ai_0chat_v2.__name__, f.ai_0chat_v2_2.__name__)"
+    )
+    ran = run([sys.executable, "-c", script], tmp_path, pythonpath=project)
+    assert ran.stdout == "dash a underscore b keyword pkg.ai.0chat-v2 pkg.ai.0chat_v2\n", (
+        facade + ran.stderr
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from carveout.adapters.output_folder import MANIFEST, write_artefacts
+from carveout.adapters.output_folder import MANIFEST, check_writable, write_artefacts
+from carveout.domain.errors import UsageError
 
 
 def test_rerun_removes_only_its_own_stale_files(tmp_path: Path) -> None:
@@ -48,3 +52,118 @@ def test_a_manifest_entry_pointing_outside_is_never_removed(tmp_path: Path) -> N
     (out / MANIFEST).write_text("../victim.txt\n")
     write_artefacts(out, {"index.html": "x"})
     assert victim.read_text() == "keep me"
+
+
+# --- never through a symbolic link -------------------------------------------------------
+
+
+def test_a_symlinked_artefact_is_replaced_and_its_target_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "elsewhere" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("keep me")
+    (out / "graph.mmd").symlink_to(victim)
+    write_artefacts(out, {"graph.mmd": "flowchart LR\n"})
+    assert victim.read_text() == "keep me"
+    assert not (out / "graph.mmd").is_symlink()
+    assert (out / "graph.mmd").read_text() == "flowchart LR\n"
+
+
+def test_a_symlinked_folder_on_the_way_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "contracts").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(UsageError, match="symbolic link"):
+        write_artefacts(out, {"analysis.json": "{}", "contracts/chat/facade.py": "x = 1\n"})
+    assert list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["contracts"]  # refused before writing
+
+
+def test_stale_files_behind_a_symlinked_folder_are_never_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep me")
+    (out / "linkdir").symlink_to(elsewhere, target_is_directory=True)
+    (out / "link.txt").symlink_to(elsewhere / "keep.txt")
+    (out / MANIFEST).write_text("linkdir/keep.txt\nlink.txt\n")
+    write_artefacts(out, {"index.html": "x"})
+    assert (elsewhere / "keep.txt").read_text() == "keep me"
+    assert (out / "linkdir").is_symlink()
+    assert (out / MANIFEST).read_text() == "index.html\n"
+
+
+def test_a_symlinked_manifest_is_neither_read_nor_written_through(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("victim.txt\n")
+    (out / MANIFEST).symlink_to(victim)
+    write_artefacts(out, {"index.html": "x"})
+    assert victim.read_text() == "victim.txt\n"
+    assert not (out / MANIFEST).is_symlink()
+    assert (out / MANIFEST).read_text() == "index.html\n"
+
+
+# --- atomic writes -----------------------------------------------------------------------
+
+
+def test_a_failed_write_keeps_the_previous_file_and_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_artefacts(out, {"a.json": "{}\n", "b.json": "[]\n"})
+
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, handle: int, mode: str) -> None:
+            self.stream = real_fdopen(handle, mode)
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", FullDisk)
+    with pytest.raises(UsageError, match="No space left"):
+        write_artefacts(out, {"a.json": '{"new": 1}\n', "c.json": "[1]\n"})
+    monkeypatch.undo()
+
+    assert (out / "a.json").read_text() == "{}\n"  # never truncated to 0 bytes
+    assert (out / MANIFEST).read_text() == "a.json\nb.json\n"
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "a.json", "b.json"]
+
+
+def test_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        write_artefacts(tmp_path, {"index.html": "x"})
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "index.html").stat().st_mode) == 0o644
+
+
+# --- the early check ---------------------------------------------------------------------
+
+
+def test_check_writable_creates_nothing_and_leaves_nothing(tmp_path: Path) -> None:
+    check_writable(tmp_path / "reports" / "app")
+    check_writable(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_writable_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    with pytest.raises(UsageError, match="is not a folder"):
+        check_writable(tmp_path / "taken" / "out")
+    with pytest.raises(UsageError, match="is not a folder"):
+        check_writable(tmp_path / "taken")

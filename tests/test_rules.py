@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from carveout.application.publish import ExitCode
+from carveout.cli import main
 from carveout.domain.facts import Guard, Origin
 from carveout.domain.model import Module, ModuleKind, RuleSet, Service
 from carveout.stages.rules import generate_rules
@@ -229,20 +233,28 @@ def test_no_rule_that_cannot_fail() -> None:
     rules = generate_rules(
         shop_proposal(everything), modules_of(SHOP_TREE), SHOP_EDGES, root_packages=["shop"]
     )
-    assert "[[tool.importlinter.contracts]]" not in rules.text
+    assert rules.text == ""  # lint-imports fails on a configuration without contracts
     assert rules.unenforceable == (
         "service all: no protected contract: every module import-linter sees belongs to "
         "it, so no importer outside could break it",
     )
-    tomllib.loads(rules.text)
 
 
-def test_no_root_package_gives_a_commented_file_only() -> None:
+def test_no_root_package_gives_no_configuration_and_says_why() -> None:
     rules = generate_rules(
         shop_proposal(), modules_of(SHOP_TREE), SHOP_EDGES, root_packages=["elsewhere"]
     )
-    assert tomllib.loads(rules.text) == {}
-    assert "nothing to enforce" in rules.text
+    assert rules.text == ""
+    assert rules.unenforceable[0].startswith("elsewhere: not used as a root package")
+    assert "service ai: no protected contract: import-linter sees none of its modules" in (
+        rules.unenforceable
+    )
+
+
+def test_no_service_gives_no_configuration() -> None:
+    proposal = replace(shop_proposal(), services=())
+    rules = generate_rules(proposal, modules_of(SHOP_TREE), SHOP_EDGES, root_packages=["shop"])
+    assert rules == RuleSet(text="", ignored_imports=(), unenforceable=())
 
 
 # --- the real lint-imports -------------------------------------------------------------
@@ -280,3 +292,174 @@ def test_service_modules_outside_the_roots_are_left_out_with_the_reason() -> Non
         "modules",
     )
     assert contracts_of(rules)["ai-internals"]["protected_modules"] == ["shop.ai", "shop.ai.**"]
+
+
+# --- modules import-linter cannot name --------------------------------------------------
+
+# File names that are not identifiers (loaded through importlib, or run as scripts): grimp
+# sees their imports, but an import-linter expression cannot spell `0chat-v2`.
+UNNAMED_TREE = {
+    "app/__init__.py": "",
+    "app/ai/__init__.py": "",
+    "app/ai/0chat-v2.py": "import somesdk\nfrom app.ai import prompts\n",
+    "app/ai/prompts.py": "X = 1\n",
+    "app/web/__init__.py": "",
+    "app/web/views.py": "from app.ai import prompts\n",
+    "app/web/1legacy-view.py": (
+        "from app.ai.prompts import X\nimport somesdk\nimport app.web.views\n"
+    ),
+    "app/tools/__init__.py": "",
+    "app/tools/2run-chat.py": "import app.web.views\n",
+    "somesdk/__init__.py": "",
+}
+UNNAMED_EDGES = (
+    edge("app.ai.0chat-v2", "somesdk", 1, external=True),
+    edge("app.ai.0chat-v2", "app.ai.prompts", 2),
+    edge("app.web.views", "app.ai.prompts", 1),
+    edge("app.web.1legacy-view", "app.ai.prompts", 1),
+    edge("app.web.1legacy-view", "somesdk", 2, external=True),
+    edge("app.web.1legacy-view", "app.web.views", 3),
+    edge("app.tools.2run-chat", "app.web.views", 1),
+)
+UNNAMED_SERVICES = (
+    Service("ai", ("app.ai", "app.ai.0chat-v2", "app.ai.prompts"), (), (), ()),
+    Service("web", ("app.web.1legacy-view", "app.web.views"), (), (), ()),
+)
+
+
+def unnamed_rules() -> RuleSet:
+    modules = tuple(m for m in modules_of(UNNAMED_TREE) if not m.name.startswith("somesdk"))
+    return generate_rules(
+        shop_proposal(*UNNAMED_SERVICES),
+        modules,
+        UNNAMED_EDGES,
+        root_packages=["app"],
+        service_packages={"ai": ["somesdk"]},
+    )
+
+
+def test_modules_import_linter_cannot_name_are_written_as_wildcards() -> None:
+    rules = unnamed_rules()
+    contracts = contracts_of(rules)
+    assert "0chat-v2" not in rules.text.split("[tool.importlinter]")[1]
+    # covered by its package's subtree: protected; its importer outside is a wildcard
+    assert contracts["ai-internals"]["protected_modules"] == ["app.ai", "app.ai.**"]
+    assert contracts["ai-internals"]["ignore_imports"] == [
+        "app.web.* -> app.ai.prompts",
+        "app.web.views -> app.ai.prompts",
+    ]
+    assert contracts["somesdk-package"]["ignore_imports"] == ["app.web.* -> somesdk"]
+    # not covered by a subtree: not protected, allowed through its wildcard
+    assert contracts["web-internals"]["protected_modules"] == ["app.web.views"]
+    assert contracts["web-internals"]["allowed_importers"] == [
+        "app.web.*",
+        "app.web.views",
+        "app.web_facade",
+    ]
+    assert contracts["web-internals"]["ignore_imports"] == ["app.tools.* -> app.web.views"]
+    assert (
+        "app.web.1legacy-view: not protected in service web's contract: import-linter "
+        'cannot write its name (a module expression takes only letters, digits and "_" in '
+        "each part); it is allowed as app.web.*, which also allows the other modules that "
+        "expression matches"
+    ) in rules.unenforceable
+    assert any(
+        n.startswith("app.tools.2run-chat: import-linter cannot") for n in rules.unenforceable
+    )
+
+
+def test_lint_imports_accepts_wildcards_for_unnamed_modules(tmp_path: Path) -> None:
+    project = write_tree(tmp_path / "project", UNNAMED_TREE)
+    config = tmp_path / "importlinter.toml"
+    config.write_text(unnamed_rules().text, encoding="utf-8")
+    command = [str(LINT_IMPORTS), "--config", str(config), "--no-cache"]
+
+    kept = run(command, project, pythonpath=project)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "Contracts: 3 kept, 0 broken." in kept.stdout
+
+    (project / "app" / "tools" / "helper.py").write_text("import app.ai.prompts\n")
+    broken = run(command, project, pythonpath=project)
+    assert "app.tools.helper -> app.ai.prompts (l.1)" in broken.stdout
+    assert "Contracts: 2 kept, 1 broken." in broken.stdout
+
+
+# --- end to end: whenever importlinter.toml is written, lint-imports passes on its code ----
+
+_CHAT_CALL = "client.chat.completions.create(model='gpt-4o', messages=[])"
+END_TO_END = {
+    # a service with a module whose file name import-linter cannot write
+    "unnamed-module": (
+        {
+            "pkg/__init__.py": "",
+            "pkg/ai/__init__.py": "",
+            "pkg/ai/0chat-v2.py": (
+                "import openai\nfrom pkg.ai import prompts\nclient = openai.OpenAI()\n"
+                f"def reply(text):\n    return {_CHAT_CALL}\n"
+            ),
+            "pkg/ai/prompts.py": "def wrap(text):\n    return text\n",
+            "pkg/db/__init__.py": "",
+            "pkg/db/models.py": "class User:\n    pass\n",
+            "pkg/web/__init__.py": "",
+            "pkg/web/views.py": (
+                "import importlib\nfrom pkg.db.models import User\n"
+                "from pkg.ai.prompts import wrap\n"
+                "chat = importlib.import_module('pkg.ai.0chat-v2')\n"
+            ),
+            "pkg/web/1legacy-view.py": "import openai\nfrom pkg.ai.prompts import wrap\n",
+        },
+        True,
+    ),
+    # the monolith imports the service's SDK too, and a folder lacks __init__.py
+    "sdk-outside": (
+        {
+            "shop/__init__.py": "",
+            "shop/llm/__init__.py": "",
+            "shop/llm/client.py": (
+                f"import openai\nclient = openai.OpenAI()\ndef ask():\n    return {_CHAT_CALL}\n"
+            ),
+            "shop/orders/__init__.py": "",
+            "shop/orders/models.py": "class Order:\n    pass\n",
+            "shop/orders/service.py": "from shop.orders.models import Order\nimport openai\n",
+            "shop/api/__init__.py": "",
+            "shop/api/routes.py": "from shop.llm.client import ask\nimport shop.orders.service\n",
+            "shop/api/scripts/seed.py": "from shop.llm import client\n",
+        },
+        True,
+    ),
+    # one package, all of it AI (raw HTTP, no SDK): no rule could ever fail
+    "nothing-to-enforce": (
+        {
+            "bot/__init__.py": "",
+            "bot/ask.py": (
+                "import requests\ndef ask(q):\n    return requests.post("
+                "'https://api.openai.com/v1/chat/completions', json={'model': 'gpt-4o'})\n"
+            ),
+        },
+        False,
+    ),
+    "no-service": ({"app/__init__.py": "", "app/m.py": "import app\n"}, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(END_TO_END))
+def test_a_written_configuration_passes_lint_imports_on_its_own_code(
+    tmp_path: Path, case: str
+) -> None:
+    tree, written = END_TO_END[case]
+    project = write_tree(tmp_path / "project", tree)
+    out = tmp_path / "out"
+    arguments = ["analyze", str(project), "--out", str(out), "--no-cache", "--quiet"]
+    assert main(arguments) == ExitCode.OK
+    config = out / "importlinter.toml"
+    rules = json.loads((out / "analysis.json").read_text(encoding="utf-8"))["rules"]
+    assert config.is_file() is written is rules["generated"]
+    if not written:
+        services = json.loads((out / "analysis.json").read_text(encoding="utf-8"))["services"]
+        assert rules["unenforceable"] or not services  # the report says why
+        return
+    checked = run(
+        [str(LINT_IMPORTS), "--config", str(config), "--no-cache"], project, pythonpath=project
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert " kept, 0 broken." in checked.stdout

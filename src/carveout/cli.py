@@ -16,12 +16,15 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from carveout import __version__
+from carveout.adapters.output_folder import check_writable
 from carveout.application.analyze import AnalysisRun, AnalyzeRequest, Timings, analyze
 from carveout.application.init_files import list_missing_init, write_missing_init
-from carveout.application.publish import ExitCode, RunSummary, publish
+from carveout.application.publish import SKIP_REASON_PLURALS, ExitCode, RunSummary, publish
 from carveout.domain.errors import UsageError
+from carveout.domain.wording import plural
 
 app = typer.Typer(
     name="carveout",
@@ -31,7 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup off: messages carry user text (`[tool.carveout]`, paths) that is not rich markup
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 _state = {"debug": False}
 
 PathArgument = Annotated[
@@ -55,6 +59,9 @@ IncludeNotebooks = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option("--include-notebooks", help="Read Jupyter notebooks' code cells."),
 ]
+Debug = Annotated[
+    bool, typer.Option("--debug", help="Show tracebacks and debug logs (also before the command).")
+]
 
 
 def _print_version(value: bool) -> None:
@@ -65,7 +72,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks and debug logs.")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -94,20 +103,24 @@ def analyze_command(
     include_notebooks: IncludeNotebooks = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print each stage's time.")] = False,
     quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Analyse PATH and write the boundary report, contracts and import-linter rules."""
+    _debug_on(debug)
     overrides = {
         "max_services": services,
         "include_tests": include_tests,
         "include_notebooks": include_notebooks,
     }
+    # an output folder that cannot be written fails now, not after the analysis
+    check_writable(out if out is not None else Path("reports"))
     stage_times = Timings()
     run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, stage_times, quiet)
     folder = out or Path("reports") / _folder_name(run.analysis.project.name)
     with stage_times.stage("report"):
         summary = publish(run, folder)
     if not quiet:
-        _print_summary(summary, run)
+        _print_summary(summary, run, path)
     if timings:
         _print_timings(stage_times)
     raise typer.Exit(summary.exit_code)
@@ -124,8 +137,11 @@ def couplings_command(
     jobs: Jobs = None,
     include_tests: IncludeTests = None,
     quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """List the implicit couplings of PATH: a table, JSON or SARIF 2.1.0 on stdout."""
+    _debug_on(debug)
+    format = format.lower()
     if format not in ("table", "json", "sarif"):
         raise UsageError(f"unknown format '{format}' (use table, json or sarif)")
     overrides = {"include_tests": include_tests}
@@ -151,14 +167,16 @@ def init_files_command(
         bool,
         typer.Option("--write", help="Create the missing __init__.py files (changes PATH)."),
     ] = False,
+    debug: Debug = False,
 ) -> None:
     """List folders inside packages that lack __init__.py (import-linter cannot see their
     modules); with --write, create them as empty files."""
+    _debug_on(debug)
     listed = write_missing_init(path) if write else list_missing_init(path)
     for relative in listed:
         typer.echo(relative)
     verb = "created" if write else "missing"
-    err.print(f"{len(listed)} __init__.py file(s) {verb}", style="dim")
+    err.print(f"{plural(len(listed), '__init__.py file')} {verb}", style="dim")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         returned = command.main(args=arguments, prog_name="carveout", standalone_mode=False)
     except UsageError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True)
+        err.print(Text.assemble(("error:", "bold red"), f" {error}"))
         return ExitCode.USAGE_ERROR
     except typer.Exit as done:
         return int(done.exit_code)
@@ -194,14 +212,22 @@ def _internal_error(error: Exception) -> int:
     if _state["debug"]:
         raise error
     err.print(
-        f"[bold red]internal error:[/] {type(error).__name__}: {error}\n"
-        "This is a bug in carveout. Rerun with --debug for the traceback and report it.",
-        markup=True,
+        Text.assemble(
+            ("internal error:", "bold red"),
+            f" {type(error).__name__}: {error}\n"
+            "This is a bug in carveout. Rerun with --debug for the traceback and report it.",
+        )
     )
     return ExitCode.INTERNAL_ERROR
 
 
 # --- private helpers --------------------------------------------------------------------
+
+
+def _debug_on(debug: bool) -> None:
+    """`--debug` given after the command name counts as much as before it."""
+    if debug:
+        _state["debug"] = True
 
 
 def _run_analysis(
@@ -243,33 +269,57 @@ def _folder_name(project: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", project).strip("-.") or "project"
 
 
-def _print_summary(summary: RunSummary, run: AnalysisRun) -> None:
+def _print_summary(summary: RunSummary, run: AnalysisRun, path: Path) -> None:
     cached = f" ({summary.files_from_cache} from cache)" if summary.files_from_cache else ""
     err.print(
-        f"read {summary.files} files{cached} -> {summary.modules} modules, "
-        f"{summary.edges} import edges"
+        f"read {plural(summary.files, 'file')}{cached} -> {plural(summary.modules, 'module')}, "
+        f"{plural(summary.edges, 'import edge')} between them"
     )
     err.print(
-        f"found {summary.ai_features} AI features, {summary.couplings} couplings; "
-        f"proposed {summary.services} services"
+        f"found {plural(summary.ai_features, 'AI feature')}, "
+        f"{plural(summary.couplings, 'coupling')}; proposed {plural(summary.services, 'service')}"
     )
     if summary.skipped:
-        reasons = ", ".join(f"{n} {r}" for r, n in summary.skipped_reasons)
-        err.print(f"skipped {summary.skipped} files: {reasons}")
-    if summary.diagnostics:
-        kinds = ", ".join(f"{n} {k}" for k, n in summary.diagnostic_kinds)
-        err.print(f"{summary.diagnostics} diagnostics: {kinds}")
-    rules = run.analysis.rules
-    if rules is not None and rules.unenforceable:
-        err.print(
-            f"warning: {len(rules.unenforceable)} boundaries cannot be enforced by "
-            "import-linter yet (see the report; `carveout init-files PATH` lists the "
-            "missing __init__.py files)",
-            style="yellow",
+        what = _joined(
+            plural(summary.skipped - summary.skipped_folders, "file"),
+            plural(summary.skipped_folders, "folder"),
         )
+        reasons = ", ".join(
+            plural(n, reason, SKIP_REASON_PLURALS.get(reason))
+            for reason, n in summary.skipped_reasons
+        )
+        err.print(f"skipped {what}: {reasons}")
+    if summary.diagnostics:
+        kinds = ", ".join(f"{kind}: {n}" for kind, n in summary.diagnostic_kinds)
+        err.print(f"{plural(summary.diagnostics, 'diagnostic')} ({kinds})")
+    _print_rules_warning(summary, path)
     if run.cache_problem:
         err.print(f"warning: {run.cache_problem}", style="yellow")
     err.print(f"report: {summary.report}", style="bold")
+
+
+def _print_rules_warning(summary: RunSummary, path: Path) -> None:
+    """What import-linter cannot see or check, only when there is something (the way out,
+    `init-files`, only when __init__.py files are missing), and why no importlinter.toml
+    was written when none was."""
+    if summary.unenforceable:
+        what = plural(summary.unenforceable, "module or rule", "modules or rules")
+        message = f"warning: import-linter cannot see or check {what} (listed in the report)"
+        if summary.missing_init_files:
+            missing = plural(summary.missing_init_files, "missing __init__.py file")
+            message += f"; `carveout init-files {path}` lists the {missing}"
+        err.print(message, style="yellow")
+    if not summary.rules_written:
+        if summary.services:
+            why = "import-linter can enforce none of the proposed boundaries (see the report)"
+        else:
+            why = "no service was proposed"
+        err.print(f"no importlinter.toml written: {why}", style="yellow")
+
+
+def _joined(*counted: str) -> str:
+    """Counted nouns joined by "and", leaving out those counted 0."""
+    return " and ".join(c for c in counted if not c.startswith("0 ")) or counted[0]
 
 
 def _print_timings(stage_times: Timings) -> None:
@@ -282,7 +332,8 @@ def _print_timings(stage_times: Timings) -> None:
 def _print_couplings_table(run: AnalysisRun) -> None:
     from rich.table import Table
 
-    table = Table(title=f"couplings in {run.analysis.project.name}", expand=False)
+    # cells are Text, never markup: they carry the project's own names and strings
+    table = Table(title=Text(f"couplings in {run.analysis.project.name}"), expand=False)
     for column in ("kind", "severity", "modules", "evidence", "why"):
         table.add_column(column, overflow="fold")
     for coupling in run.analysis.couplings:
@@ -290,11 +341,12 @@ def _print_couplings_table(run: AnalysisRun) -> None:
         more = len(coupling.evidence) - 3
         if more > 0:
             evidence += f" (+{more})"
-        table.add_row(
+        cells = (
             coupling.kind,
             coupling.severity.value,
             "\n".join(coupling.modules),
             evidence,
             coupling.why,
         )
+        table.add_row(*(Text(cell) for cell in cells))
     Console(highlight=False).print(table)

@@ -12,6 +12,8 @@ from typing import Any
 
 from carveout.domain.errors import ConfigError
 from carveout.domain.settings import Settings
+from carveout.domain.wording import plural
+from carveout.stages.couplings import KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,8 +36,8 @@ def find_pyproject(path: Path) -> Path | None:
 def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> Settings:
     """Settings for analysing `path`: `[tool.carveout]`, then `overrides` (flags) on top.
 
-    Keys may be spelt with `_` or `-`. Unknown keys and wrong types raise `ConfigError`
-    listing every problem.
+    Keys may be spelt with `_` or `-`. Unknown keys, wrong types and `ignore` entries that
+    are not coupling kinds raise `ConfigError` listing every problem.
     """
     settings = Settings()
     pyproject = find_pyproject(path)
@@ -78,6 +80,13 @@ def _apply(settings: Settings, table: dict[str, Any], source: str) -> Settings:
             values[name] = checked
     if values.get("max_services", 1) < 1:
         problems.append("'max-services' must be at least 1")
+    unknown = sorted(set(values.get("ignore", ())) - {kind.id for kind in KINDS})
+    if unknown:
+        known = ", ".join(sorted(kind.id for kind in KINDS))
+        problems.append(
+            f"'ignore' names {plural(len(unknown), 'unknown coupling kind')}: "
+            f"{', '.join(unknown)} (known: {known})"
+        )
     if problems:
         raise ConfigError(f"[tool.carveout] in {source}", problems)
     return replace(settings, **values)

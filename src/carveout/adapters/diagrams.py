@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from carveout.domain.facts import Origin
 from carveout.domain.model import Analysis, Edge, ModuleLabel
+from carveout.domain.wording import plural
 
 logger = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ def render_service_dot(analysis: Analysis) -> str:
         attrs = {
             "label": str(count),
             "penwidth": _penwidth(count),
-            "tooltip": f"{source} → {target}: {count} runtime import edge(s)",
+            "tooltip": f"{source} → {target}: {plural(count, 'runtime import edge')}",
         }
         out.append(f"  {_quote(source)} -> {_quote(target)} [{_attrs(attrs)}];")
     out.append("}")
@@ -592,14 +593,22 @@ def _part_order(analysis: Analysis, part_of: dict[str, str]) -> tuple[str, ...]:
 def _module_title(
     analysis: Analysis, modules: int, nodes: int, links: int, depths: list[int], hidden: int
 ) -> str:
-    title = f"{analysis.project.name}: module graph, {modules} modules, {links} import links"
+    """The diagram's title. A link is one drawn line: every import edge from one node to
+    another, so there are fewer links than the import edges the summary counts."""
+    title = (
+        f"{analysis.project.name}: module graph, {plural(modules, 'module')}, "
+        f"{plural(links, 'link')} (each stands for the import edges between two nodes)"
+    )
     if hidden:
-        title += f" ({hidden} implicit parent-package links not drawn)"
+        title += f"; {plural(hidden, 'implicit parent-package link')} not drawn"
     if depths:
         levels = f"depth {depths[0]}"
         if depths[-1] != depths[0]:
             levels = f"depths {depths[0]} to {depths[-1]}"
-        title += f"; collapsed to packages at {levels}: {modules} modules shown as {nodes} nodes"
+        title += (
+            f"; collapsed to packages at {levels}: {plural(modules, 'module')} shown as "
+            f"{plural(nodes, 'node')}"
+        )
     return title
 
 
@@ -761,7 +770,7 @@ def _link_attrs(link: GraphLink) -> dict[str, str]:
         attrs["style"] = "bold"
         attrs["label"] = "✂"
     shown = ", ".join(map(str, link.lines[:8])) + (", …" if len(link.lines) > 8 else "")
-    tooltip = f"{link.source} → {link.target}: {link.statements} import statement(s)"
+    tooltip = f"{link.source} → {link.target}: {plural(link.statements, 'import statement')}"
     tooltip += f", line {shown}"
     if link.cycle is not None:
         tooltip += (

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from carveout.adapters.diagrams import COLOURS, MONOLITH
 from carveout.adapters.json_output import SCHEMA_ID, analysis_to_dict
 from carveout.domain.model import Analysis, Severity
+from carveout.domain.wording import plural
 
 SERVICE_DIAGRAM = "services"
 MODULE_DIAGRAM = "modules"
@@ -110,14 +111,9 @@ def _template() -> Template:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    environment.filters["plural"] = _plural
+    environment.filters["plural"] = plural
     environment.filters["number"] = _format_number
     return environment.from_string(source)
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    word = singular if count == 1 else (plural or singular + "s")
-    return f"{count} {word}"
 
 
 def _format_number(value: float | int | None) -> str:
@@ -134,7 +130,7 @@ def _summary_cards(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"label": "modules", "value": summary["modules"], "tone": "plain"},
         {"label": "lines of code", "value": summary["lines"], "tone": "plain"},
-        {"label": "import edges", "value": summary["edges"], "tone": "plain"},
+        {"label": "import edges", "value": summary["import_edges"], "tone": "plain"},
         {"label": "AI features", "value": summary["ai_features"], "tone": "ai"},
         {"label": "services proposed", "value": summary["services"], "tone": "svc"},
         {"label": "high couplings", "value": high, "tone": "high" if high else "ok"},
@@ -175,8 +171,8 @@ def _verdict(data: dict[str, Any]) -> list[str]:
     capabilities = sorted({f["capability"] for f in data["ai_features"]})
     if capabilities:
         sentences.append(
-            f"Found {_plural(summary['ai_features'], 'AI feature')} "
-            f"({', '.join(capabilities)}) in {_plural(summary['ai_modules'], 'module')}."
+            f"Found {plural(summary['ai_features'], 'AI feature')} "
+            f"({', '.join(capabilities)}) in {plural(summary['ai_modules'], 'module')}."
         )
     else:
         sentences.append("No AI feature was found.")
@@ -186,7 +182,7 @@ def _verdict(data: dict[str, Any]) -> list[str]:
         if ready:
             sentences.append(
                 f"Carve out '{first['name']}' first: no blocker, "
-                f"{_plural(first['surface'], 'name')} on its surface. "
+                f"{plural(first['surface'], 'name')} on its surface. "
                 f"Ready now: {', '.join(ready)}."
             )
         else:
@@ -200,13 +196,14 @@ def _verdict(data: dict[str, Any]) -> list[str]:
     cycles = summary["import_time_cycles"]
     if high or cycles:
         sentences.append(
-            f"Fix first: {_plural(high, 'high-severity coupling')} and "
-            f"{_plural(cycles, 'import-time cycle')}."
+            f"Fix first: {plural(high, 'high-severity coupling')} and "
+            f"{plural(cycles, 'import-time cycle')}."
         )
-    if summary["ignored_imports"]:
+    crossing = summary["ignored_imports"]
+    if crossing:
         sentences.append(
-            f"{_plural(summary['ignored_imports'], 'import')} still crosses a proposed "
-            "boundary (the ratchet below)."
+            f"{plural(crossing, 'import')} still {'crosses' if crossing == 1 else 'cross'} "
+            "a proposed boundary (the ratchet below)."
         )
     return sentences
 

@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from carveout import __version__
-from carveout.domain.facts import Diagnostic
+from carveout.domain.facts import Diagnostic, Origin
 from carveout.domain.model import (
     AiFeature,
     Analysis,
@@ -202,6 +202,15 @@ def all_diagnostics(analysis: Analysis) -> list[Diagnostic]:
 
 
 @lru_cache(maxsize=1)
+def import_edge_count(edges: Iterable[Edge]) -> int:
+    """The "import edges" every summary shows: edges between project modules, without the
+    implicit parent-package edges (`import a.b.c` also loads `a` and `a.b`). External
+    edges and the implicit ones stay in the edge list; this is only the headline count."""
+    return sum(
+        1 for edge in edges if not edge.external and edge.origin is not Origin.IMPLICIT_PARENT
+    )
+
+
 def _schema() -> dict[str, Any]:
     text = (
         resources.files("carveout")
@@ -311,7 +320,7 @@ def _service(service: Service) -> dict[str, Any]:
 def _rules(analysis: Analysis) -> dict[str, Any]:
     rules = analysis.rules
     return {
-        "generated": rules is not None,
+        "generated": rules is not None and bool(rules.text),
         "ignored_imports": [] if rules is None else sorted(rules.ignored_imports),
         "unenforceable": [] if rules is None else sorted(rules.unenforceable),
         "contracts": sorted(g.path for g in analysis.contracts),
@@ -357,6 +366,7 @@ def _summary(analysis: Analysis, diagnostics: list[Diagnostic]) -> dict[str, Any
         "modules": len(analysis.modules),
         "lines": sum(m.lines for m in analysis.modules),
         "edges": len(analysis.edges),
+        "import_edges": import_edge_count(analysis.edges),
         "runtime_edges": sum(1 for e in analysis.edges if e.is_runtime),
         "external_edges": sum(1 for e in analysis.edges if e.external),
         "cycles": len(analysis.cycles),

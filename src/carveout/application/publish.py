@@ -14,11 +14,25 @@ from pathlib import Path
 from carveout import __version__
 from carveout.adapters.diagrams import render_dot, render_mermaid, render_service_dot, render_svg
 from carveout.adapters.html_report import render_html
-from carveout.adapters.json_output import render_json
+from carveout.adapters.json_output import import_edge_count, render_json
 from carveout.adapters.output_folder import write_artefacts
 from carveout.adapters.sarif import render_sarif
 from carveout.application.analyze import AnalysisRun
 from carveout.domain.model import Analysis
+from carveout.stages.discover import missing_init_files
+
+# Skip reasons that are not noun phrases as they are written, and nouns whose plural is
+# not made with "s".
+_SKIP_REASON_NOUNS = {
+    "cannot read": "unreadable path",
+    "shadowed by the package": "module shadowed by a package",
+    "path is not a valid module name": "path that is not a module name",
+    "Cython declarations": "Cython declaration file",
+}
+SKIP_REASON_PLURALS = {
+    "module shadowed by a package": "modules shadowed by a package",
+    "path that is not a module name": "paths that are not module names",
+}
 
 
 class ExitCode(IntEnum):
@@ -35,7 +49,7 @@ class RunSummary:
 
     files: int
     modules: int
-    edges: int
+    edges: int  # between project modules, implicit parent-package edges left out
     ai_features: int
     couplings: int
     services: int
@@ -45,6 +59,10 @@ class RunSummary:
     skipped_reasons: tuple[tuple[str, int], ...]
     diagnostic_kinds: tuple[tuple[str, int], ...]
     report: str | None = None
+    skipped_folders: int = 0  # of `skipped`
+    rules_written: bool = False  # whether importlinter.toml was written
+    unenforceable: int = 0  # modules and rules import-linter cannot see or check
+    missing_init_files: int = 0  # the __init__.py files that would let it see more
 
     @property
     def exit_code(self) -> ExitCode:
@@ -52,13 +70,17 @@ class RunSummary:
 
     @classmethod
     def of(cls, run: AnalysisRun, report: Path | None = None) -> RunSummary:
+        """The tallies of `run`; `skipped_reasons` are (noun phrase, count) pairs, the
+        phrase singular, its plural in `SKIP_REASON_PLURALS` or made with "s"."""
         analysis = run.analysis
         reasons = Counter(_reason_kind(s.reason) for s in analysis.project.skipped)
         kinds = Counter(d.kind for d in analysis.diagnostics)
+        rules = analysis.rules
+        unenforceable = len(rules.unenforceable) if rules is not None else 0
         return cls(
             files=len(analysis.project.files),
             modules=len(analysis.modules),
-            edges=sum(1 for e in analysis.edges if not e.external),
+            edges=import_edge_count(analysis.edges),
             ai_features=len(analysis.features),
             couplings=len(analysis.couplings),
             services=len(analysis.proposal.services),
@@ -68,6 +90,10 @@ class RunSummary:
             skipped_reasons=tuple(sorted(reasons.items())),
             diagnostic_kinds=tuple(sorted(kinds.items())),
             report=str(report) if report is not None else None,
+            skipped_folders=sum(1 for s in analysis.project.skipped if s.path.endswith("/")),
+            rules_written=rules is not None and bool(rules.text),
+            unenforceable=unenforceable,
+            missing_init_files=len(missing_init_files(analysis.project)) if unenforceable else 0,
         )
 
 
@@ -91,7 +117,7 @@ def artefacts(analysis: Analysis, *, collapse_threshold: int = 150) -> dict[str,
         "services.dot": service_dot,
         "graph.mmd": render_mermaid(analysis, threshold=collapse_threshold),
     }
-    if analysis.rules is not None:
+    if analysis.rules is not None and analysis.rules.text:
         files["importlinter.toml"] = analysis.rules.text
     for generated in analysis.contracts:
         files[generated.path] = generated.text
@@ -106,4 +132,10 @@ def publish(run: AnalysisRun, out: Path) -> RunSummary:
 
 
 def _reason_kind(reason: str) -> str:
-    return reason.split(" (")[0]
+    """A skip reason as a singular noun phrase: "test folder (include with ...)" gives
+    "test folder"; reasons that are not noun phrases get one."""
+    kind = reason.split(" (")[0]
+    for prefix, noun in _SKIP_REASON_NOUNS.items():
+        if kind.startswith(prefix):
+            return noun
+    return kind

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from carveout.domain.wording import plural
+
 
 class CarveoutError(Exception):
     """Root of every error carveout raises on purpose."""
@@ -18,7 +20,7 @@ class ConfigError(UsageError):
         self.source = source
         self.problems = problems
         listed = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{listed}")
+        super().__init__(f"{source} has {plural(len(problems), 'problem')}:\n{listed}")
 
 
 class InternalError(CarveoutError):

@@ -464,12 +464,36 @@ def _qualified_name(operation: _Operation) -> str:
 
 def _identifier_from(parts: Sequence[str], at_least: int) -> str:
     """The shortest run of the last parts (at least `at_least`) joined by "_" that is an
-    identifier: `db.versions.0001_init` gives `versions_0001_init`."""
+    identifier once each character an identifier cannot hold is replaced by "_":
+    `db.versions.0001_init` gives `versions_0001_init`, `ai.0chat-v2` gives `ai_0chat_v2`.
+    Distinct parts may give the same name; callers keep names unique."""
+    cleaned = [_identifier_characters(part) for part in parts]
     for count in range(at_least, len(parts) + 1):
-        candidate = "_".join(parts[-count:])
-        if candidate.isidentifier() and not keyword.iskeyword(candidate):
+        candidate = "_".join(cleaned[-count:])
+        if _is_free_identifier(candidate):
             return candidate
-    return "_" + re.sub(r"\W", "_", "_".join(parts))
+    return _python_identifier("_".join(parts))
+
+
+def _python_identifier(text: str) -> str:
+    """`text` as a name Python accepts on the left of `=`: each character an identifier
+    cannot hold becomes "_", a leading digit gets "_" in front, a keyword (or `__debug__`)
+    gets "_" after. Deterministic; distinct texts may give the same name."""
+    name = _identifier_characters(text) or "_"
+    if not name.isidentifier():  # it starts with a character valid only after the first
+        name = "_" + name
+    if not _is_free_identifier(name):
+        name += "_"
+    return name
+
+
+def _identifier_characters(text: str) -> str:
+    return "".join(char if ("_" + char).isidentifier() else "_" for char in text)
+
+
+def _is_free_identifier(name: str) -> bool:
+    """An identifier a generated module may bind (not a keyword, not `__debug__`)."""
+    return name.isidentifier() and not keyword.iskeyword(name) and name != "__debug__"
 
 
 def _operation(module: str, name: str, index: _SourceIndex) -> _Operation:
@@ -1451,7 +1475,7 @@ class _FacadeBuilder:
     def _alias(self, module: str) -> str:
         """The private name under which the facade imports an implementation module."""
         if module not in self.module_aliases:
-            base = "_" + module.replace(".", "_")
+            base = _python_identifier("_" + module.replace(".", "_"))
             alias, suffix = base, 2
             while not self.namespace.claim(alias, ("module", module)):
                 alias, suffix = f"{base}_{suffix}", suffix + 1
