@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -115,8 +114,8 @@ def analyze_command(
     # an output folder that cannot be written fails now, not after the analysis
     check_writable(out if out is not None else Path("reports"))
     stage_times = Timings()
-    run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, stage_times, quiet)
-    folder = out or Path("reports") / _folder_name(run.analysis.project.name)
+    run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, stage_times, quiet, out)
+    folder = run.out
     with stage_times.stage("report"):
         summary = publish(run, folder)
     if not quiet:
@@ -238,6 +237,7 @@ def _run_analysis(
     jobs: int | None,
     stage_times: Timings,
     quiet: bool,
+    out: Path | None = None,
 ) -> AnalysisRun:
     logging.basicConfig(
         level=logging.DEBUG if _state["debug"] else logging.WARNING,
@@ -250,6 +250,7 @@ def _run_analysis(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         jobs=jobs,
+        out=out,
     )
     show_progress = not quiet and err.is_terminal
     if not show_progress:
@@ -263,10 +264,6 @@ def _run_analysis(
             bar.update(task, completed=done, total=total)
 
         return analyze(request, timings=stage_times, progress=progress)
-
-
-def _folder_name(project: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", project).strip("-.") or "project"
 
 
 def _print_summary(summary: RunSummary, run: AnalysisRun, path: Path) -> None:

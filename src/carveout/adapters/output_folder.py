@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from carveout.domain.errors import UsageError
 
@@ -156,3 +158,23 @@ def _remove(folder: Path, relative: str) -> None:
     while parent != folder and parent.is_dir() and not any(parent.iterdir()):
         parent.rmdir()
         parent = parent.parent
+
+
+def read_published_contracts(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """The contract documents a previous run published under `folder/contracts/`, by
+    service name. Files that are not regular files, not JSON, or not carveout contracts
+    are left out: they only serve as the baseline of the next versions."""
+    published: dict[str, list[dict[str, Any]]] = {}
+    contracts = folder / "contracts"
+    if not contracts.is_dir() or contracts.is_symlink():
+        return published
+    for path in sorted(contracts.glob("*/contract.v*.json")):
+        if path.is_symlink() or path.parent.is_symlink() or not path.is_file():
+            continue
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(document, dict) and isinstance(document.get("service"), str):
+            published.setdefault(document["service"], []).append(document)
+    return published

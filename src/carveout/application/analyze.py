@@ -11,6 +11,7 @@ import functools
 import gc
 import hashlib
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -23,6 +24,7 @@ from carveout.adapters import fact_cache as fact_cache_module
 from carveout.adapters.catalogue import catalogue_fingerprint, load_catalogue
 from carveout.adapters.config import load_settings
 from carveout.adapters.fact_cache import FactCache
+from carveout.adapters.output_folder import read_published_contracts
 from carveout.application import collect as collect_module
 from carveout.application.collect import collect_facts
 from carveout.domain import facts as facts_module
@@ -58,6 +60,9 @@ class AnalyzeRequest:
     cache_dir: Path | None = None
     use_cache: bool = True
     jobs: int | None = None
+    # where the report goes; None: reports/<project-name> under the working folder. The
+    # contracts published there before are the baseline of the new contract versions.
+    out: Path | None = None
 
 
 @dataclass
@@ -84,6 +89,7 @@ class AnalysisRun:
     files_from_cache: int
     files_scanned: int
     cache_problem: str | None
+    out: Path
 
 
 def analyze(
@@ -143,8 +149,12 @@ def analyze(
 
     with timings.stage("generate"):
         sources = _sources(project.root, index, proposal)
+        out = request.out or default_output_folder(project.name)
         contracts = generate_contracts(
-            proposal.services, sources, project_modules=frozenset(index.modules)
+            proposal.services,
+            sources,
+            project_modules=frozenset(index.modules),
+            previous=read_published_contracts(out),
         )
         rules = generate_rules(
             proposal,
@@ -177,7 +187,14 @@ def analyze(
         collected.from_cache,
         collected.scanned,
         cache.problem if cache is not None else None,
+        out,
     )
+
+
+def default_output_folder(project_name: str) -> Path:
+    """`reports/<project-name>`, the name made safe for a folder."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-.") or "project"
+    return Path("reports") / name
 
 
 def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, str]:

@@ -7,11 +7,13 @@ scan is recorded as an `internal-error` diagnostic and counted, never hidden.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -55,6 +57,44 @@ def collect_facts(
     `progress(done, total)` is called as files are scanned (not for cached ones).
     Facts are the same whichever way they were obtained.
     """
+    with _collection_paused():
+        return _collect(project, cache, jobs, progress)
+
+
+def scan_file(path: str, kind: str) -> FileFacts:
+    """Read and scan one file; any error inside carveout becomes an internal-error fact."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        return _unreadable(error)
+    try:
+        if kind == ModuleKind.NOTEBOOK.value:
+            from carveout.stages.notebooks import notebook_source
+
+            source, problems = notebook_source(data)
+            facts = scan_source(source)
+            if problems:
+                facts = replace(facts, diagnostics=facts.diagnostics + tuple(problems))
+            return facts
+        return scan_source(data)
+    except Exception as error:  # a bug in the scan must not stop the run
+        message = f"internal error while scanning (please report): {type(error).__name__}: {error}"
+        return FileFacts(
+            lines=0,
+            parsed=False,
+            diagnostics=(Diagnostic("", 1, message, kind="internal-error"),),
+        )
+
+
+# --- private helpers --------------------------------------------------------------------
+
+
+def _collect(
+    project: Project,
+    cache: FactCache | None,
+    jobs: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> CollectedFacts:
     root = Path(project.root)
 
     # read and hash every file; unreadable ones become diagnostics at once
@@ -101,32 +141,17 @@ def collect_facts(
     )
 
 
-def scan_file(path: str, kind: str) -> FileFacts:
-    """Read and scan one file; any error inside carveout becomes an internal-error fact."""
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Facts hold no reference cycles: while hundreds of thousands of them are decoded,
+    the cyclic garbage collector would only walk them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return _unreadable(error)
-    try:
-        if kind == ModuleKind.NOTEBOOK.value:
-            from carveout.stages.notebooks import notebook_source
-
-            source, problems = notebook_source(data)
-            facts = scan_source(source)
-            if problems:
-                facts = replace(facts, diagnostics=facts.diagnostics + tuple(problems))
-            return facts
-        return scan_source(data)
-    except Exception as error:  # a bug in the scan must not stop the run
-        message = f"internal error while scanning (please report): {type(error).__name__}: {error}"
-        return FileFacts(
-            lines=0,
-            parsed=False,
-            diagnostics=(Diagnostic("", 1, message, kind="internal-error"),),
-        )
-
-
-# --- private helpers --------------------------------------------------------------------
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _scan_all(

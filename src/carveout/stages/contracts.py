@@ -41,8 +41,16 @@ def generate_contracts(
     sources: Mapping[str, str],
     *,
     project_modules: frozenset[str],
+    previous: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> tuple[GeneratedFile, ...]:
-    """Write a facade, contract.v1.json and test_contract.py for every service.
+    """Write a facade, a versioned contract and test_contract.py for every service.
+
+    `previous` maps a service name to the contract documents published before (read from
+    the output folder). The new contract takes the next version after the latest of them
+    (`diff_contracts`, `next_version`): unchanged keeps it, additive changes bump the
+    minor, a breaking change starts a new major version in its own `contract.v<N>.json`,
+    and every older major file is kept beside it, marked deprecated with the changes that
+    broke it. Without `previous` the contract is `contract.v1.json`, version 1.0.0.
 
     `sources` maps a module name to its source text; `project_modules` names every module
     of the project (it tells packages from modules and project names from third-party
@@ -59,10 +67,21 @@ def generate_contracts(
         folder = f"contracts/{_path_part(service.name)}"
         operations = _operations(service, index)
         contract = _contract_document(service, operations, index)
-        facade = _FacadeBuilder(service, operations, index).build()
+        published = (previous or {}).get(service.name, ())
+        contract, kept = _versioned(contract, published)
+        current = _contract_file(contract["version"])
+        facade = _FacadeBuilder(service, operations, index, contract["version"]).build()
         files.append(GeneratedFile(f"{folder}/facade.py", facade))
-        files.append(GeneratedFile(f"{folder}/contract.v1.json", _json_text(contract)))
-        files.append(GeneratedFile(f"{folder}/test_contract.py", _contract_test_source(service)))
+        files.append(GeneratedFile(f"{folder}/{current}", _json_text(contract)))
+        for document in kept:
+            files.append(
+                GeneratedFile(
+                    f"{folder}/{_contract_file(document['version'])}", _json_text(document)
+                )
+            )
+        files.append(
+            GeneratedFile(f"{folder}/test_contract.py", _contract_test_source(service, current))
+        )
     for generated in files:
         _prove(generated)
     return tuple(files)
@@ -122,6 +141,63 @@ def next_version(version: str, changes: Sequence[str]) -> str:
     if changes:
         return f"{major}.{minor + 1}.0"
     return f"{major}.{minor}.{patch}"
+
+
+def _contract_file(version: str) -> str:
+    """`contract.v<major>.json`: one file per major version."""
+    return f"contract.v{version.split('.')[0]}.json"
+
+
+def _versioned(
+    contract: dict[str, Any], published: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The new contract with its version set, and the older major versions to keep.
+
+    The latest published document is the baseline; a document from an earlier major
+    version is kept as published, and the baseline is marked deprecated when the new
+    contract breaks it.
+    """
+    documents = [dict(d) for d in published if _version_key(d) is not None]
+    if not documents:
+        return contract, []
+    documents.sort(key=lambda d: _version_key(d) or (0, 0, 0))
+    latest = documents[-1]
+    comparable = {k: v for k, v in latest.items() if k not in _VERSION_NOTES}
+    changes = diff_contracts(comparable, contract)
+    version = next_version(str(latest["version"]), changes)
+    contract = {**contract, "version": version}
+    if changes:
+        contract["changes_since"] = {"version": latest["version"], "changes": changes}
+    elif "changes_since" in latest:
+        contract["changes_since"] = latest["changes_since"]
+
+    major = version.split(".")[0]
+    kept = []
+    for document in documents:
+        if str(document["version"]).split(".")[0] == major:
+            continue  # replaced by the new contract of the same major version
+        if document is latest and "deprecated" not in document:
+            document["deprecated"] = {
+                "superseded_by": _contract_file(version),
+                "breaking_changes": [c for c in changes if c.startswith(f"{_BREAKING}:")],
+                "migration": "callers move to the new contract's operations, then this "
+                "file is deleted",
+            }
+        kept.append(document)
+    return contract, kept
+
+
+_VERSION_NOTES = frozenset({"version", "changes_since", "deprecated"})
+
+
+def _version_key(document: Mapping[str, Any]) -> tuple[int, int, int] | None:
+    version = document.get("version")
+    if not isinstance(version, str):
+        return None
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    return (int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 # --- reading the analysed source --------------------------------------------------------
@@ -1391,9 +1467,14 @@ class _FacadeBuilder:
     """Builds one service's facade module; `build` returns its source text."""
 
     def __init__(
-        self, service: Service, operations: Sequence[_Operation], index: _SourceIndex
+        self,
+        service: Service,
+        operations: Sequence[_Operation],
+        index: _SourceIndex,
+        version: str = FIRST_VERSION,
     ) -> None:
         self.service = service
+        self.version = version
         self.operations = operations
         self.index = index
         self.namespace = _Namespace()
@@ -1558,15 +1639,15 @@ class _FacadeBuilder:
 
     def _module(self, reexports: Sequence[tuple[str, str | None]]) -> cst.Module:
         name = self.service.name
-        summary = f"Facade of service `{name}`, contract version {FIRST_VERSION}."
+        summary = f"Facade of service `{name}`, contract version {self.version}."
         if len(summary) > _DOCSTRING_WIDTH:
             summary = f"Facade of service `{name}`."
         detail = textwrap.fill(
             "Generated by carveout. Code outside the service imports only from this module: "
             "the names in `__all__` are the service's surface, found from how the rest of the "
             "project uses it today; everything else in the service is internal. Regenerate "
-            f"rather than edit by hand; contracts/{name}/contract.v1.json describes the same "
-            f"surface (version {FIRST_VERSION}).",
+            f"rather than edit by hand; contracts/{name}/{_contract_file(self.version)} "
+            f"describes the same surface (version {self.version}).",
             width=_DOCSTRING_WIDTH,
             break_on_hyphens=False,
         )
@@ -1846,7 +1927,7 @@ def _import_sort_key(statement: str) -> tuple[str, str]:
 _CONTRACT_TEST = '''\
 """Contract test of service `@SERVICE@` (generated by carveout; regenerate, do not edit).
 
-A caller-side compatibility check: every operation in contract.v1.json beside this file
+A caller-side compatibility check: every operation in @CONTRACT@ beside this file
 must still be exposed by the facade, and by the implementation it delegates to, with the
 same parameter names, kinds, presence of defaults and annotations. It fails as soon as the
 implementation changes its surface. Run it with the analysed project importable, e.g.
@@ -1869,7 +1950,7 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
-CONTRACT = json.loads((HERE / "contract.v1.json").read_text(encoding="utf-8"))
+CONTRACT = json.loads((HERE / "@CONTRACT@").read_text(encoding="utf-8"))
 OPERATIONS = CONTRACT["operations"]
 FACADE_MODULE = "_carveout_facade_@IDENTIFIER@"
 
@@ -2046,9 +2127,13 @@ def _normalised(text: str) -> str:
 '''
 
 
-def _contract_test_source(service: Service) -> str:
+def _contract_test_source(service: Service, contract_file: str) -> str:
     identifier = re.sub(r"\W", "_", service.name)
-    return _CONTRACT_TEST.replace("@SERVICE@", service.name).replace("@IDENTIFIER@", identifier)
+    return (
+        _CONTRACT_TEST.replace("@SERVICE@", service.name)
+        .replace("@IDENTIFIER@", identifier)
+        .replace("@CONTRACT@", contract_file)
+    )
 
 
 # --- proving and writing -----------------------------------------------------------------
