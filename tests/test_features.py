@@ -539,3 +539,37 @@ def test_implementations_of_one_interface_share_its_capability(tmp_path: Path) -
         "app.ai.stores.base": {EMBED},
         "app.ai.stores.memory": {EMBED},
     }
+
+
+def test_a_call_chained_on_a_fresh_client_is_an_sdk_call(tmp_path: Path) -> None:
+    found = run_tree(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/embed.py": (
+                "from openai import OpenAI\n\n\n"
+                "def embed(text):\n"
+                "    return OpenAI().embeddings.create(model='text-embedding-3-small',"
+                " input=text)\n"
+            ),
+            "app/ask.py": (
+                "import openai as oa\n\n\n"
+                "def ask(q):\n"
+                "    return oa.OpenAI().chat.completions.create(model='gpt-4o', messages=[])\n"
+            ),
+            "app/bedrock.py": (
+                "import boto3\n\n\n"
+                "def ask(body):\n"
+                "    return boto3.client('bedrock-runtime').invoke_model(body=body)\n"
+            ),
+            "app/local.py": (
+                "class Maker:\n    def chat(self): ...\n\n\n"
+                "def not_ai():\n    return Maker().chat()\n"
+            ),
+        },
+    )
+    direct = found.direct()
+    assert direct["app.embed"] == {Capability.EMBEDDINGS}
+    assert direct["app.ask"] == {Capability.CHAT}
+    assert Capability.CHAT in direct["app.bedrock"]
+    assert "app.local" not in direct

@@ -385,7 +385,13 @@ class _Matcher:
         key = (module, written)
         found = self._normalised.get(key)
         if found is None:
-            found = self._through_instances(self.index.qualify(module, written), 0)
+            head, made, rest = written.partition("(")
+            if made and "." not in rest.partition(")")[0]:
+                # a chain called on a fresh instance: `OpenAI().chat.completions.create`
+                constructor = self._through_instances(self.index.qualify(module, head), 0)
+                found = f"{constructor}({rest}"
+            else:
+                found = self._through_instances(self.index.qualify(module, written), 0)
             self._normalised[key] = found
         return found
 

@@ -197,6 +197,31 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+def constructed_chain(node: ast.AST) -> str | None:
+    """`OpenAI().chat.completions.create` for a chain called on a fresh instance: the
+    constructor's dotted name, `()` with its first literal token argument when there is
+    one (`boto3.client(bedrock-runtime)`), then the attributes. Else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not parts or not isinstance(node, ast.Call):
+        return None
+    constructor = dotted(node.func)
+    if constructor is None:
+        return None
+    argument = ""
+    if (
+        node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        token = node.args[0].value
+        if token.replace("-", "").replace("_", "").isalnum() and len(token) <= 60:
+            argument = token
+    return f"{constructor}({argument})." + ".".join(reversed(parts))
+
+
 def literal_string(node: ast.AST | None) -> tuple[str | None, bool]:
     """The string a node spells, and whether it is only a prefix (f-string, `+`)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -558,7 +583,7 @@ class _Collector:
         return f"{qualified}.{rest}" if rest else qualified
 
     def _call(self, node: ast.Call) -> None:
-        callee = dotted(node.func)
+        callee = dotted(node.func) or constructed_chain(node.func)
         if callee is None:
             return
         qualified = self._qualify(callee) or callee
