@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ import pytest
 
 from carveout.application.publish import ExitCode
 from carveout.cli import main
+from helpers_gen import LINT_IMPORTS, run
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "shopwise"
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -109,6 +113,32 @@ def test_bad_files_become_diagnostics_and_the_run_finishes(tmp_path: Path) -> No
     assert broken["line"] == 1
 
 
+def test_too_deeply_nested_files_are_diagnostics_not_crashes(tmp_path: Path) -> None:
+    # Python's parser refuses these; libcst, tried for newer grammar, overflowed its stack
+    # and took the whole run down with it
+    project = write(
+        tmp_path / "proj",
+        {
+            "app/__init__.py": "",
+            "app/deep.py": "import os\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n",
+            "app/long_sum.py": "total = " + "+".join(["a"] * 20000) + "\n",
+            "app/after_error.py": "def broken(:\n    pass\nvalue = a" + ".b" * 8000 + "\n",
+        },
+    )
+    out = tmp_path / "out"
+    assert analyze(project, out, "--jobs", "1") == ExitCode.OK
+
+    data = json.loads((out / "analysis.json").read_text())
+    found = {(d["path"], d["kind"], d["line"]) for d in data["diagnostics"]}
+    assert found == {
+        ("app/deep.py", "too-complex", 2),
+        ("app/long_sum.py", "too-complex", 1),
+        ("app/after_error.py", "too-complex", 3),
+    }
+    after_error = next(d for d in data["diagnostics"] if d["path"] == "app/after_error.py")
+    assert "invalid syntax, line 1" in after_error["message"]
+
+
 def test_summary_counts_what_was_read_skipped_and_diagnosed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -169,6 +199,70 @@ def test_default_output_folder_is_reports_project_name(
     assert main(["analyze", str(project), "--quiet", "--no-cache"]) == ExitCode.OK
     assert (tmp_path / "reports" / "my-app" / "analysis.json").is_file()
     assert not (project / ".carveout_cache").exists()
+
+
+def test_a_rerun_never_reads_its_own_output_inside_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a flat layout, where the output folders lie among the project's code
+    project = tmp_path / "flat"
+    shutil.copytree(SAMPLE / "src" / "shopwise", project / "shopwise")
+    write(project, {"pyproject.toml": "[project]\nname = 'shopwise'\n"})
+    monkeypatch.chdir(project)
+
+    def modules_and_skipped(*out: str) -> tuple[int, dict[str, str]]:
+        assert main(["analyze", ".", "--quiet", "--no-cache", *out]) == ExitCode.OK
+        folder = Path(out[1]) if out else Path("reports/shopwise")
+        data = json.loads((folder / "analysis.json").read_text())
+        skipped = {s["path"]: s["reason"] for s in data["project"]["skipped"]}
+        return len(data["modules"]), skipped
+
+    first, _ = modules_and_skipped()  # the default: reports/shopwise
+    assert list(Path("reports/shopwise/contracts").glob("*/facade.py"))  # Python it wrote
+    second, skipped = modules_and_skipped()
+    assert second == first
+    assert skipped["reports/shopwise/"] == "carveout output folder"
+    # an output folder inside a package is never read either
+    third, _ = modules_and_skipped("--out", "shopwise/carveout_out")
+    fourth, skipped = modules_and_skipped("--out", "shopwise/carveout_out")
+    assert third == fourth == first
+    assert skipped["shopwise/carveout_out/"] == "carveout output folder"
+
+
+def test_a_source_root_that_does_not_exist_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write(
+        tmp_path / "p",
+        {"app/__init__.py": "", "pyproject.toml": '[tool.carveout]\nsource-roots = ["lib"]\n'},
+    )
+    assert analyze(project, tmp_path / "out") == ExitCode.USAGE_ERROR
+    assert "source root 'lib' does not exist" in capsys.readouterr().err
+
+
+def test_a_subpackage_run_keeps_full_names_and_its_rules_pass_lint_imports(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "shopwise"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".carveout_cache"))
+    out = tmp_path / "out"
+    assert analyze(project / "src" / "shopwise" / "ai", out) == ExitCode.OK
+
+    data = json.loads((out / "analysis.json").read_text())
+    assert data["project"]["name"] == "shopwise.ai"
+    assert data["project"]["top_level_packages"] == ["shopwise"]
+    assert all(m["name"].startswith("shopwise.ai") for m in data["modules"])
+    kinds = [d["kind"] for d in data["diagnostics"]]
+    assert kinds == ["partial-analysis"]  # no unresolved import for code outside the folder
+    assert any(e["target"] == "shopwise" and e["external"] for e in data["edges"])
+
+    # the rules name the top package as root, and hold on the whole of it
+    config = out / "importlinter.toml"
+    assert 'root_packages = ["shopwise"]' in config.read_text()
+    src = project / "src"
+    checked = run([str(LINT_IMPORTS), "--config", str(config), "--no-cache"], src, pythonpath=src)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert " kept, 0 broken." in checked.stdout
 
 
 def test_couplings_command_prints_json_and_sarif_to_stdout(

@@ -5,10 +5,17 @@ from __future__ import annotations
 import ast
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from carveout.stages.lowering import lower, lower_to_running_grammar
+from carveout.stages.lowering import (
+    MAX_LIBCST_DEPTH,
+    TooComplexError,
+    lower,
+    lower_to_running_grammar,
+    nesting_depth,
+)
 from carveout.stages.scan import scan_source
 
 NEWER = pytest.mark.skipif(
@@ -127,3 +134,47 @@ def test_scan_reads_newer_grammar_with_lines_kept() -> None:
     assert [(c.callee, c.line) for c in facts.calls if c.callee.startswith("handlers")] == [
         ("handlers.total", 8)
     ]
+
+
+# --- nesting libcst's native parser cannot take (it overflows the stack: a segfault) -------
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        "(" * 1400 + "1" + ")" * 1400,  # brackets
+        "a" + ".b" * 6000,  # attributes
+        "a" + "[0]" * 4600,  # subscripts
+        "lambda: " * 3500 + "a",  # lambdas
+        "+".join(["a"] * 7000),  # operators
+        "not " * 8300 + "a",  # unary operators
+    ],
+)
+def test_nesting_that_crashes_libcst_is_refused_before_parsing(chain: str) -> None:
+    text = f"type Alias = int\nimport os\nvalue = {chain}\n"
+    depth, line = nesting_depth(text)
+    assert depth > MAX_LIBCST_DEPTH and line == 3
+    with pytest.raises(TooComplexError) as refused:
+        lower(text, (3, 11))
+    assert refused.value.line == 3 and "over the limit" in str(refused.value)
+
+
+def test_flat_data_and_real_code_stay_far_below_the_limit() -> None:
+    table = "TABLE = {\n" + "".join(f"    'k{n}': (1, [2, 3]),\n" for n in range(10000)) + "}\n"
+    assert nesting_depth(table)[0] < 20
+    calls = "".join(
+        f"x{n} = client.chat.completions.create(model=m, n={n})[0]\n" for n in range(9)
+    )
+    assert nesting_depth(calls)[0] < 20
+    this_file = Path(__file__).read_text(encoding="utf-8")
+    assert nesting_depth(this_file)[0] < MAX_LIBCST_DEPTH // 10
+
+
+def test_nesting_counts_brackets_operators_and_blocks() -> None:
+    assert nesting_depth("x = 1\n") == (1, 1)
+    assert nesting_depth("x = a.b.c\n")[0] == 3
+    assert nesting_depth("x = f(a + b, c)\n")[0] == 5 + 2  # `=` and `+` inside one bracket
+    assert nesting_depth("if a:\n    if b:\n        x = 1\n") == (11, 3)
+    assert nesting_depth("x = [1,\n     (2 + 3)]\n") == (12, 2)
+    # a tokenizer error stops the count where it stops libcst's tokenizer too
+    assert nesting_depth("x = (1,\n")[0] == 6

@@ -153,3 +153,17 @@ def test_blank_docstring_found_by_the_corpus() -> None:
     facts = scan_source(b'def f():\n    """   \n    """\n    return 1\n')
     assert facts.parsed
     assert [(d.name, d.docstring) for d in facts.definitions] == [("f", None)]
+
+
+def test_nesting_beyond_python_limits_is_too_complex_not_a_syntax_error() -> None:
+    cases = {
+        "x = " + "(" * 300 + "1" + ")" * 300 + "\n": 1,  # over 200 open brackets
+        "".join(" " * n + "if x:\n" for n in range(101)) + " " * 101 + "pass\n": 101,
+        "import os\ntotal = " + "+".join(["a"] * 20000) + "\n": 2,  # recursion depth
+        "import os\nx = " + "-" * 100000 + "a\n": 2,  # the parser's stack (MemoryError)
+    }
+    for source, line in cases.items():
+        facts = scan_source(source.encode())
+        assert not facts.parsed and facts.parser == "ast"
+        assert [(d.kind, d.line) for d in facts.diagnostics] == [("too-complex", line)]
+        assert facts.diagnostics[0].message.startswith("nested too deeply to parse")

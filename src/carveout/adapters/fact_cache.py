@@ -26,6 +26,12 @@ from carveout.domain.facts import FileFacts
 log = logging.getLogger(__name__)
 
 CACHE_FILE = "facts.sqlite"
+# https://bford.info/cachedir/: the first line is the signature tools look for
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by carveout.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
 # facts of this many most recent salts are kept (two configurations can alternate cheaply)
 KEPT_SALTS = 3
 _BUSY_TIMEOUT = 60.0
@@ -54,7 +60,12 @@ class FactCache:
         self.problem: str | None = None
         self._connection: sqlite3.Connection | None = None
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(parents=True)
+            except FileExistsError:
+                pass  # a folder made earlier (or by the user): left unmarked
+            else:
+                mark_cache_folder(folder)
             self._connection = self._open()
         except (OSError, sqlite3.Error) as error:
             self._give_up(f"cache disabled: cannot use {self.path}: {error}")
@@ -158,6 +169,18 @@ class FactCache:
         self.problem = problem
         log.warning("%s", problem)
         self.close()
+
+
+def mark_cache_folder(folder: Path) -> None:
+    """Mark a folder carveout created for its cache: a `CACHEDIR.TAG` (backup and archive
+    tools skip the folder) and a `.gitignore` ignoring everything in it, so cached facts
+    are never committed (and never arrive, forged, with a repository). Only for a folder
+    carveout created: a `.gitignore` of `*` in a user's own folder would hide their files.
+    """
+    (folder / "CACHEDIR.TAG").write_text(CACHEDIR_TAG, encoding="utf-8")
+    (folder / ".gitignore").write_text(
+        "# Created by carveout: its cache is never committed.\n*\n", encoding="utf-8"
+    )
 
 
 def encode_facts(facts: FileFacts) -> bytes:

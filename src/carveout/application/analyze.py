@@ -26,7 +26,7 @@ from carveout.adapters.config import load_settings
 from carveout.adapters.fact_cache import FactCache
 from carveout.adapters.output_folder import read_published_contracts
 from carveout.application import collect as collect_module
-from carveout.application.collect import collect_facts
+from carveout.application.collect import collect_facts, read_source
 from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
 from carveout.domain.facts import Diagnostic
@@ -163,6 +163,7 @@ def analyze(
             root_packages=project.top_level_packages,
             invisible_modules=invisible_modules(project),
             service_packages=service_sdk_packages(proposal, graph.edges, catalogue),
+            unread_modules=frozenset(project.unread_modules),
         )
 
     diagnostics = (
@@ -207,7 +208,7 @@ def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, st
         if file is None:
             continue
         try:
-            data = (Path(root) / file.path).read_bytes()
+            data = read_source(Path(root) / file.path)
             sources[module] = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             log.info("cannot read %s for the facade: %s", file.path, error)

@@ -2,17 +2,21 @@
 across processes when there are many files.
 
 Each file ends as facts or as facts carrying a diagnostic; an error inside carveout's own
-scan is recorded as an `internal-error` diagnostic and counted, never hidden.
+scan is recorded as an `internal-error` diagnostic and counted, never hidden. A file whose
+scan kills its scanning process is found by rescanning alone, and becomes such a diagnostic.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -61,10 +65,26 @@ def collect_facts(
         return _collect(project, cache, jobs, progress)
 
 
+def read_source(path: Path) -> bytes:
+    """The bytes of a regular file. Anything else (a FIFO, a device, a socket, a folder)
+    raises `OSError` without being read: the file is opened without blocking and checked
+    through its open descriptor, so a FIFO put in its place after discovery cannot hang the
+    run, nor `/dev/zero` fill the memory."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        with open(descriptor, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(descriptor)
+
+
 def scan_file(path: str, kind: str) -> FileFacts:
     """Read and scan one file; any error inside carveout becomes an internal-error fact."""
     try:
-        data = Path(path).read_bytes()
+        data = read_source(Path(path))
     except OSError as error:
         return _unreadable(error)
     try:
@@ -102,7 +122,7 @@ def _collect(
     facts: dict[str, FileFacts] = {}
     for file in project.files:
         try:
-            data = (root / file.path).read_bytes()
+            data = read_source(root / file.path)
         except OSError as error:
             facts[file.module] = _unreadable(error)
             continue
@@ -197,7 +217,9 @@ def _scan_in_pool(
     progress: Callable[[int, int], None] | None,
 ) -> tuple[dict[str, FileFacts], dict[str, bytes]]:
     """Scan in `workers` processes. Tasks carry paths, not contents, and bring back the
-    facts encoded as the cache stores them, which are written there unchanged."""
+    facts encoded as the cache stores them, which are written there unchanged. When a
+    process dies (a native crash), the files of every unfinished task are rescanned one by
+    one in fresh processes (`_scan_isolated`), never in this one."""
     total = len(files)
     size = max(1, min(_CHUNK_FILES, total // (workers * _TASKS_PER_WORKER) or 1))
     tasks = [
@@ -206,6 +228,7 @@ def _scan_in_pool(
     ]
     results: dict[str, FileFacts] = {}
     encoded: dict[str, bytes] = {}
+    unfinished: list[SourceFile] = []
     done = 0
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: dict[Future[list[bytes]], int] = {
@@ -215,18 +238,82 @@ def _scan_in_pool(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 start = pending.pop(future) * size
-                for offset, data in enumerate(future.result()):
-                    file = files[start + offset]
-                    facts = decode_facts(data)
-                    if facts is None:  # cannot happen unless the codec is broken
-                        facts = scan_file(str(root / file.path), file.kind.value)
-                        data = encode_facts(facts)
-                    results[file.module] = facts
-                    encoded[file.module] = data
-                done += len(tasks[start // size])
+                chunk = files[start : start + size]
+                if future.exception() is not None:
+                    # its process died, which ends every unfinished task of the pool
+                    unfinished.extend(chunk)
+                    continue
+                for file, data in zip(chunk, future.result(), strict=True):
+                    _keep(root, file, data, results, encoded)
+                done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+
+    # a process died: rescan what was left, each file alone, to find the one that kills
+    if unfinished:
+        log.warning(
+            "a scanning process died; rescanning %d file(s) one at a time", len(unfinished)
+        )
+        for file, data in _scan_isolated(root, sorted(unfinished, key=_by_path)):
+            _keep(root, file, data, results, encoded)
+            done += 1
             if progress is not None:
                 progress(done, total)
     return results, encoded
+
+
+def _scan_isolated(root: Path, files: Sequence[SourceFile]) -> Iterator[tuple[SourceFile, bytes]]:
+    """Scan each file alone in a single-process pool and yield (file, encoded facts). A
+    file whose process dies (or whose task fails) gets `internal-error` facts naming it,
+    and the pool is replaced. One file and one pool at a time: a new process is never
+    forked while another pool's threads run."""
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for file in files:
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=1)
+            future = pool.submit(_scan_task, [(str(root / file.path), file.kind.value)])
+            error = future.exception()
+            if error is None:
+                yield file, future.result()[0]
+                continue
+            pool.shutdown(wait=True, cancel_futures=True)
+            pool = None
+            yield file, encode_facts(_process_died(file.path, error))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _keep(
+    root: Path,
+    file: SourceFile,
+    data: bytes,
+    results: dict[str, FileFacts],
+    encoded: dict[str, bytes],
+) -> None:
+    """Record one file's facts as encoded by a scanning process."""
+    facts = decode_facts(data)
+    if facts is None:  # cannot happen unless the codec is broken
+        facts = scan_file(str(root / file.path), file.kind.value)
+        data = encode_facts(facts)
+    results[file.module] = facts
+    encoded[file.module] = data
+
+
+def _by_path(file: SourceFile) -> str:
+    return file.path
+
+
+def _process_died(path: str, error: BaseException) -> FileFacts:
+    """Facts of a file whose scanning process died (or failed) while reading it."""
+    if isinstance(error, BrokenProcessPool):
+        what = "its scanning process died (a crash in a native parser?)"
+    else:
+        what = f"its scanning process failed: {type(error).__name__}: {error}"
+    message = f"internal error while scanning {path} (please report): {what}"
+    diagnostic = Diagnostic("", 1, message, kind="internal-error")
+    return FileFacts(lines=0, parsed=False, diagnostics=(diagnostic,))
 
 
 def _scan_task(task: list[tuple[str, str]]) -> list[bytes]:

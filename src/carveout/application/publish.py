@@ -28,10 +28,12 @@ _SKIP_REASON_NOUNS = {
     "shadowed by the package": "module shadowed by a package",
     "path is not a valid module name": "path that is not a module name",
     "Cython declarations": "Cython declaration file",
+    "outside the source roots": "path outside the source roots",
 }
 SKIP_REASON_PLURALS = {
     "module shadowed by a package": "modules shadowed by a package",
     "path that is not a module name": "paths that are not module names",
+    "path outside the source roots": "paths outside the source roots",
 }
 
 

@@ -76,7 +76,14 @@ class EntryPoint:
 
 @dataclass(frozen=True, slots=True)
 class Project:
-    """What discovery found: the roots, the files with their module names, what was left."""
+    """What discovery found: the roots, the files with their module names, what was left.
+
+    `scope` is set when the analysed folder is a package inside another package
+    (`shopwise.ai`): only it was read, and modules of the same top package outside it are
+    code the analysis does not see. `unread_modules` then names that code as far as folder
+    listings tell, never read: the packages above the scope and the modules and packages
+    beside it at each level (`shopwise`, `shopwise.orders`, `shopwise.cli`).
+    """
 
     root: str
     name: str
@@ -86,6 +93,8 @@ class Project:
     skipped: tuple[Skipped, ...] = ()
     entry_points: tuple[EntryPoint, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    scope: str | None = None
+    unread_modules: tuple[str, ...] = ()
 
     @property
     def top_level_packages(self) -> tuple[str, ...]:

@@ -458,7 +458,13 @@ class _Finder:
     def function_level_imports(self) -> None:
         """Every import of a project module inside a function body; those whose target
         reaches back to the importer also hide a cycle."""
-        component = {m: set(c.modules) for c in self.cycles for m in c.modules}
+        # one shared set per cycle (a set per member is quadratic: gigabytes on big cycles)
+        component = {
+            m: members
+            for c in self.cycles
+            for members in [frozenset(c.modules)]
+            for m in c.modules
+        }
         found: dict[tuple[str, str], list[Edge]] = defaultdict(list)
         for edge in self.edges:
             if (

@@ -1,9 +1,11 @@
 """Discover the project's Python files and give each one module name.
 
-Handles src and flat layouts, several top-level packages, a package folder given directly,
-folders without `__init__.py` (namespace portions), and folders left out (virtualenvs, build
-output, tests by default). Every `.py` file under the roots either becomes a module or is
-listed in `Project.skipped` with the reason: nothing is dropped silently.
+Handles src and flat layouts, several top-level packages, a package folder given directly
+(a sub-package keeps its full dotted names), folders without `__init__.py` (namespace
+portions), and folders left out (virtualenvs, build output, carveout's own output, tests by
+default). Every `.py` and `.ipynb` file under the analysed folder either becomes a module or
+is listed in `Project.skipped` with the reason: nothing is dropped silently, and only
+regular files are ever read.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import configparser
 import fnmatch
 import os
 import posixpath
+import stat
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from carveout.domain.facts import Diagnostic
@@ -31,16 +35,31 @@ _KNOWN_SKIPS = {
     ".pyx": "Cython source (not Python)",
     ".pxd": "Cython declarations (not Python)",
 }
+# the file carveout writes into each output folder (adapters/output_folder.py): a folder
+# holding it is carveout's own output, never project code
+OUTPUT_MARKER = ".carveout-manifest"
+_FILE_TYPES = (
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "folder"),
+)
 
 
 class DiscoveryError(Exception):
-    """The path cannot be analysed at all (missing, not a folder, no Python in it)."""
+    """The path cannot be analysed at all (missing, not a folder, no Python in it, a
+    configured source root missing or outside the project folder)."""
 
 
 def discover(path: Path, settings: Settings) -> Project:
     """Find the project's modules under `path` (a project folder or a package folder).
 
-    Raises `DiscoveryError` when `path` does not exist or holds no Python file at all.
+    A package folder inside other package folders is named from its top package
+    (`src/shopwise/ai` gives `shopwise.ai.*`, `Project.scope` "shopwise.ai"); only it is
+    walked. In a project folder, files outside the source roots are listed as skipped.
+    Raises `DiscoveryError` when `path` does not exist, holds no Python file at all, or a
+    configured source root does not exist or lies outside it.
     """
     path = path.resolve()
     if not path.exists():
@@ -48,13 +67,17 @@ def discover(path: Path, settings: Settings) -> Project:
     if not path.is_dir():
         raise DiscoveryError(f"not a folder: {path} (give a project or package folder)")
 
-    # a package folder given directly: its parent is the root, only it is walked
+    # a package folder given directly: names start at its top package, only it is walked
+    scope = None
     if (path / "__init__.py").is_file():
-        root, walk_from, roots = path.parent, [path], [path.parent]
-        name = path.name
+        top = _top_package_folder(path)
+        root, walk_from, roots = top.parent, [path], [top.parent]
+        if top != path:
+            scope = ".".join(path.relative_to(root).parts)
+        name = scope or path.name
     else:
         root = path
-        roots = [root / r for r in settings.source_roots] or _find_roots(root)
+        roots = _configured_roots(root, settings.source_roots) or _find_roots(root)
         walk_from = roots
         name = _project_name(root)
 
@@ -62,12 +85,27 @@ def discover(path: Path, settings: Settings) -> Project:
     skipped: list[Skipped] = []
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
+    config = _nearest_pyproject(path)
+    bases = (root,) if config is None or config.parent == root else (root, config.parent)
+    excludes = _Excludes(tuple(settings.exclude), bases)
     for start in sorted(set(walk_from)):
         source_root = _deepest_root(start, roots)
-        _walk(start, source_root, root, settings, roots, files, skipped, seen)
+        _walk(start, source_root, root, settings, roots, files, skipped, seen, excludes)
 
-    # namespace portions: folders without __init__.py that hold modules
+    # files outside the source roots are accounted for, never read
+    if scope is None and roots != [root]:
+        outside = ", ".join(sorted(_relative(r, root) for r in roots))
+        _walk_outside(
+            root, roots, settings, excludes, f"outside the source roots ({outside})", skipped
+        )
+    diagnostics.extend(_unused_excludes(excludes, config, root, path))
+    if scope is not None:
+        diagnostics.append(_scope_diagnostic(scope, path, root))
+
+    # namespace portions: folders without __init__.py that hold modules (the packages
+    # above a scope are regular packages, only not read)
     names = {f.module for f in files}
+    above_scope = set(_parents_of(scope)) if scope else set()
     namespaces = sorted(
         {
             ".".join(f.module.split(".")[:i])
@@ -75,6 +113,7 @@ def discover(path: Path, settings: Settings) -> Project:
             for i in range(1, f.module.count(".") + (0 if f.kind is ModuleKind.PACKAGE else 1))
         }
         - names
+        - above_scope
     )
     entry_points = _entry_points(root, names)
     entry_modules = {e.module for e in entry_points if e.module}
@@ -99,6 +138,8 @@ def discover(path: Path, settings: Settings) -> Project:
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
         entry_points=tuple(entry_points),
         diagnostics=tuple(diagnostics),
+        scope=scope,
+        unread_modules=_beside(path, root) if scope else (),
     )
 
 
@@ -196,6 +237,66 @@ def _folders_below_packages(project: Project) -> set[tuple[str, str]]:
     return found
 
 
+def _top_package_folder(package: Path) -> Path:
+    """The outermost package folder holding `package`: climb while the parent folder is a
+    package too (has `__init__.py` and an identifier for a name)."""
+    top = package
+    while (
+        top.name.isidentifier()
+        and top.parent.name.isidentifier()
+        and (top.parent / "__init__.py").is_file()
+    ):
+        top = top.parent
+    return top
+
+
+def _beside(path: Path, root: Path) -> tuple[str, ...]:
+    """The top package's code outside the analysed package folder `path`, by name from
+    folder listings (nothing is read): each package folder above `path` and the Python
+    files and identifier-named folders beside the way down to it."""
+    names = []
+    folder = path
+    while folder.parent != root:
+        parent = folder.parent
+        package = ".".join(parent.relative_to(root).parts)
+        names.append(package)
+        try:
+            entries = sorted(os.scandir(parent), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        for entry in entries:
+            stem = entry.name[:-3] if entry.name.endswith(".py") else entry.name
+            if entry.name in (folder.name, "__pycache__") or not stem.isidentifier():
+                continue
+            if stem != "__init__" and (
+                entry.name.endswith(".py") or entry.is_dir(follow_symlinks=False)
+            ):
+                names.append(f"{package}.{stem}")
+        folder = parent
+    return tuple(sorted(set(names)))
+
+
+def _parents_of(dotted: str) -> list[str]:
+    """`a.b.c` -> [`a`, `a.b`]."""
+    parts = dotted.split(".")
+    return [".".join(parts[:end]) for end in range(1, len(parts))]
+
+
+def _configured_roots(root: Path, configured: tuple[str, ...]) -> list[Path]:
+    """The `source-roots` setting as folders; each must exist inside the project folder."""
+    roots = []
+    for entry in configured:
+        folder = (root / entry).resolve()
+        if folder != root and root not in folder.parents:
+            raise DiscoveryError(f"source root '{entry}' lies outside the project folder {root}")
+        if not folder.exists():
+            raise DiscoveryError(f"source root '{entry}' does not exist in {root}")
+        if not folder.is_dir():
+            raise DiscoveryError(f"source root '{entry}' is not a folder ({folder})")
+        roots.append(folder)
+    return roots
+
+
 def _find_roots(root: Path) -> list[Path]:
     src = root / "src"
     if src.is_dir() and any(
@@ -210,6 +311,59 @@ def _deepest_root(start: Path, roots: list[Path]) -> Path:
     return max(candidates, key=lambda r: len(r.parts)) if candidates else start.parent
 
 
+@dataclass(slots=True)
+class _Excludes:
+    """The exclude patterns of a run, and which of the user's matched something.
+
+    The defaults and patterns without `/` match one name; a pattern with `/` matches a path
+    from any of `bases` (the project root, the folder of the pyproject.toml holding the
+    setting) or from the source root being walked. A trailing `/` matches folders only."""
+
+    user: tuple[str, ...]
+    bases: tuple[Path, ...]
+    used: set[str] = field(default_factory=set)
+
+    def folder(self, child: Path, source_root: Path) -> str | None:
+        """The pattern that leaves the folder `child` out, or None."""
+        found = self._user_pattern(child, source_root, folder=True)
+        if found is not None:
+            return found
+        for pattern in DEFAULT_EXCLUDES:
+            # `pip/_internal/operations/build/` is code, not build output
+            if fnmatch.fnmatch(child.name, pattern) and not _is_subpackage(child):
+                return pattern
+        return None
+
+    def file(self, file: Path, source_root: Path) -> str | None:
+        """The user's pattern that leaves the file out, or None."""
+        return self._user_pattern(file, source_root, folder=False)
+
+    def _user_pattern(self, path: Path, source_root: Path, *, folder: bool) -> str | None:
+        for pattern in self.user:
+            anchored = pattern[2:] if pattern.startswith("./") else pattern
+            folders_only = anchored.endswith("/")
+            anchored = anchored.strip("/")
+            if folders_only and not folder:
+                continue
+            if "/" not in anchored:
+                matched = fnmatch.fnmatch(path.name, anchored)
+            else:
+                relatives = [
+                    path.relative_to(base).as_posix()
+                    for base in (*self.bases, source_root)
+                    if base in path.parents
+                ]
+                matched = any(
+                    fnmatch.fnmatch(relative, anchored)
+                    or (folder and fnmatch.fnmatch(relative + "/", anchored))
+                    for relative in relatives
+                )
+            if matched:
+                self.used.add(pattern)
+                return pattern
+        return None
+
+
 def _walk(
     start: Path,
     source_root: Path,
@@ -219,9 +373,8 @@ def _walk(
     files: list[SourceFile],
     skipped: list[Skipped],
     seen: set[Path],
+    excludes: _Excludes,
 ) -> None:
-    excludes = DEFAULT_EXCLUDES + tuple(settings.exclude)
-
     def unreadable(error: OSError) -> None:
         where = Path(error.filename) if error.filename else start
         skipped.append(Skipped(_relative(where, project_root) + "/", f"cannot read: {error}"))
@@ -231,7 +384,7 @@ def _walk(
         kept = []
         for dirname in sorted(dirnames):
             child = here / dirname
-            reason = _folder_skip_reason(child, dirname, excludes, settings, roots, start)
+            reason = _folder_skip_reason(child, excludes, source_root, settings, roots, start)
             if reason is None:
                 kept.append(dirname)
             elif reason and _holds_python(child):
@@ -256,7 +409,7 @@ def _walk(
             if file in seen:
                 continue
             seen.add(file)
-            reason = _file_skip_reason(file, filename, excludes, settings)
+            reason = _file_skip_reason(file, excludes, source_root, settings, project_root)
             if reason:
                 skipped.append(Skipped(relative_path, reason))
                 continue
@@ -275,10 +428,46 @@ def _walk(
             files.append(SourceFile(relative_path, name, kind, filename == "__main__.py"))
 
 
+def _walk_outside(
+    root: Path,
+    roots: list[Path],
+    settings: Settings,
+    excludes: _Excludes,
+    reason: str,
+    skipped: list[Skipped],
+) -> None:
+    """List the Python files and folders under `root` but outside every source root: the
+    rules that leave things out give their own reasons, the rest get `reason`. Only the
+    folders on the way to a source root are walked; the others are listed whole."""
+    on_the_way = {parent for r in roots for parent in r.parents if root in parent.parents}
+    on_the_way.add(root)
+    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(folder)
+        kept = []
+        for dirname in sorted(dirnames):
+            child = here / dirname
+            if child in roots:
+                continue
+            if child in on_the_way and not child.is_symlink():
+                kept.append(dirname)
+                continue
+            why = _folder_skip_reason(child, excludes, root, settings, [], child)
+            if why != "" and _holds_python(child):
+                skipped.append(Skipped(_relative(child, root) + "/", why or reason))
+        dirnames[:] = kept
+        for filename in sorted(filenames):
+            file = here / filename
+            if file.suffix in _KNOWN_SKIPS:
+                skipped.append(Skipped(_relative(file, root), _KNOWN_SKIPS[file.suffix]))
+            elif file.suffix in (*_SOURCE_SUFFIXES, ".ipynb"):
+                why = _file_skip_reason(file, excludes, root, settings, root)
+                skipped.append(Skipped(_relative(file, root), why or reason))
+
+
 def _folder_skip_reason(
     child: Path,
-    dirname: str,
-    excludes: tuple[str, ...],
+    excludes: _Excludes,
+    source_root: Path,
     settings: Settings,
     roots: list[Path],
     start: Path,
@@ -291,24 +480,41 @@ def _folder_skip_reason(
         return "symlinked folder (not followed)"
     if (child / "pyvenv.cfg").is_file():
         return "virtual environment"
-    for pattern in excludes:
-        if fnmatch.fnmatch(dirname, pattern):
-            if pattern in DEFAULT_EXCLUDES and _is_subpackage(child):
-                continue  # `pip/_internal/operations/build/` is code, not build output
-            return f"excluded folder (matches '{pattern}')"
-    if not settings.include_tests and dirname in TEST_FOLDERS:
+    if (child / OUTPUT_MARKER).is_file():
+        return "carveout output folder"
+    pattern = excludes.folder(child, source_root)
+    if pattern is not None:
+        return f"excluded folder (matches '{pattern}')"
+    if not settings.include_tests and child.name in TEST_FOLDERS:
         return "test folder (include with include_tests = true)"
     return None
 
 
 def _file_skip_reason(
-    file: Path, filename: str, excludes: tuple[str, ...], settings: Settings
+    file: Path, excludes: _Excludes, source_root: Path, settings: Settings, project_root: Path
 ) -> str | None:
-    if file.is_symlink() and not file.exists():
-        return "broken symlink"
-    for pattern in excludes:
-        if pattern not in DEFAULT_EXCLUDES and fnmatch.fnmatch(filename, pattern):
-            return f"excluded file (matches '{pattern}')"
+    """Why a file is not read, or None. Only regular files inside the project folder, up
+    to `settings.max_file_bytes`, are read: the checks use `stat`, never open the file."""
+    filename = file.name
+    pattern = excludes.file(file, source_root)
+    if pattern is not None:
+        return f"excluded file (matches '{pattern}')"
+    try:
+        info = os.stat(file)  # follows a symlink to its target
+    except OSError as error:
+        if file.is_symlink():
+            return "broken symlink"
+        return f"cannot read: {error.strerror or error}"
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _FILE_TYPES if test(info.st_mode)), "special file")
+        return f"special file ({kind}, not a regular file)"
+    if file.is_symlink() and project_root not in file.resolve().parents:
+        return "external symlink (its target is outside the project)"
+    if info.st_size > settings.max_file_bytes:
+        return (
+            f"oversized file ({info.st_size:,} bytes; max-file-bytes is "
+            f"{settings.max_file_bytes:,})"
+        )
     if not settings.include_tests and (
         filename.startswith("test_") or filename.endswith("_test.py") or filename == "conftest.py"
     ):
@@ -332,6 +538,58 @@ def _holds_python(folder: Path) -> bool:
         )
     except OSError:
         return False
+
+
+def _nearest_pyproject(path: Path) -> Path | None:
+    """The `pyproject.toml` settings are read from: the nearest at or above `path`."""
+    for folder in [path, *path.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _unused_excludes(
+    excludes: _Excludes, config: Path | None, root: Path, path: Path
+) -> list[Diagnostic]:
+    """An `unused-exclude` warning for each user pattern that left nothing out, located at
+    its line of pyproject.toml when it is found there."""
+    unused = [p for p in excludes.user if p not in excludes.used]
+    if not unused:
+        return []
+    where, text = ".", ""
+    if config is not None:
+        where = Path(os.path.relpath(config, root)).as_posix()
+        try:
+            text = config.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+    lines = text.splitlines()
+    diagnostics = []
+    for pattern in unused:
+        quoted = (f'"{pattern}"', f"'{pattern}'")
+        line = next((n for n, t in enumerate(lines, 1) if any(q in t for q in quoted)), 0)
+        diagnostics.append(
+            Diagnostic(
+                where,
+                line,
+                f"exclude pattern '{pattern}' matches no folder or file in {path.name}/",
+                kind="unused-exclude",
+            )
+        )
+    return diagnostics
+
+
+def _scope_diagnostic(scope: str, path: Path, root: Path) -> Diagnostic:
+    """The one note that a run saw only part of a package."""
+    top = scope.split(".")[0]
+    return Diagnostic(
+        _relative(path / "__init__.py", root),
+        1,
+        f"only {scope} was analysed, a package inside {top}: imports of {top} modules "
+        f"outside it are external edges, and no rule covers that code",
+        kind="partial-analysis",
+    )
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -376,6 +634,8 @@ def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
                 found.extend((group, name, str(target)) for name, target in table.items())
     found.extend(_setup_cfg_entry_points(root / "setup.cfg"))
     for ini in sorted(root.glob("*.dist-info/entry_points.txt")):
+        if not ini.is_file():  # never open a FIFO or a device
+            continue
         parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:

@@ -7,8 +7,10 @@ the rewritten source keeps every statement on its original line, so facts keep t
 from __future__ import annotations
 
 import ast
+import io
 import logging
 import sys
+import tokenize
 import warnings
 from collections.abc import Sequence
 
@@ -17,6 +19,40 @@ import libcst as cst
 log = logging.getLogger(__name__)
 
 _EMPTY_MODULE = cst.Module(body=[])
+
+# The deepest nesting (in `nesting_depth` units) handed to libcst's native parser, which
+# has no depth check of its own: libcst 1.9 overflows an 8 MiB stack (a segfault, not an
+# exception) from about 5,900 units, met first by 5,900 chained attributes; 1,300 nested
+# brackets (6,500), 3,500 nested lambdas (7,000) and 7,000 `+` terms follow. The bound keeps
+# a fourfold margin for smaller stacks and still admits anything CPython itself can parse
+# (at most 200 open brackets, 100 indentation levels).
+MAX_LIBCST_DEPTH = 1500
+_BRACKET_UNITS = 5  # an open bracket or block costs the native parser about five operators
+_OPERATOR_WORDS = frozenset(
+    {"and", "or", "not", "in", "is", "if", "else", "for", "async", "await", "lambda", "yield"}
+)
+_OPENING = frozenset({"(", "[", "{"})
+_CLOSING = frozenset({")", "]", "}"})
+# f-string (3.12) and t-string (3.14) tokens that open and close a nested literal
+_STRING_STARTS = frozenset(
+    getattr(tokenize, name)
+    for name in ("FSTRING_START", "TSTRING_START")
+    if hasattr(tokenize, name)
+)
+_STRING_ENDS = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name)
+)
+
+
+class TooComplexError(Exception):
+    """The source nests deeper than a parser can take without overflowing its stack.
+
+    `line` is where the nesting is deepest (1-based); the message says how deep.
+    """
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 def lower_to_running_grammar(text: str) -> str | None:
@@ -40,18 +76,85 @@ def lower(text: str, version: tuple[int, int]) -> str | None:
     """`lower_to_running_grammar` for an interpreter of `version` (major, minor).
 
     The f-string rewrite asks the running `ast` what it accepts, whatever `version` says.
+    Raises `TooComplexError` instead of handing libcst a text nested deeper than
+    `MAX_LIBCST_DEPTH` (its native parser would crash the process), and when libcst or the
+    rewrite runs out of recursion depth.
     """
+    depth, line = nesting_depth(text)
+    if depth > MAX_LIBCST_DEPTH:
+        raise TooComplexError(
+            line, f"depth {depth}, over the limit of {MAX_LIBCST_DEPTH} for libcst"
+        )
     try:
         module = cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError) as error:
+    except cst.ParserSyntaxError as error:
         log.debug("libcst rejects the source too: %s", error)
         return None
+    except (RecursionError, MemoryError) as error:
+        raise TooComplexError(line, "libcst ran out of stack") from error
     try:
-        lowered = module.visit(_Lowering(version))
+        return module.visit(_Lowering(version)).code
     except _CannotLower as reason:
         log.debug("cannot lower: %s", reason)
         return None
-    return lowered.code
+    except RecursionError as error:
+        raise TooComplexError(line, "the rewrite ran out of recursion depth") from error
+
+
+def nesting_depth(text: str) -> tuple[int, int]:
+    """How deeply `text` nests, read from its tokens, and the first line where it is deepest.
+
+    A cheap, generous stand-in for the depth of the syntax tree a parser builds: within one
+    statement, each operator, operator keyword and trailer (`.b`, `(...)`, `[...]`) adds one
+    unit until a comma at its bracket level ends the element; each open bracket, f-string
+    and indented block adds `_BRACKET_UNITS`. Flat data (a list of a million numbers) stays
+    shallow. Tokenizing stops where the tokenizer gives up (libcst's stops there too); a
+    tokenizer that refuses the nesting itself (3.12+: "too many nested parentheses") makes
+    the depth exceed `MAX_LIBCST_DEPTH` at that line.
+    """
+    deepest, deepest_line = 0, 1
+    chains = [0]  # per open bracket: operators and trailers since the last comma
+    chained = blocks = 0  # sum(chains); indentation levels
+    previous_string = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string = token.type, token.string
+            extra = 0
+            if (kind == tokenize.OP and string in _OPENING) or kind in _STRING_STARTS:
+                chains.append(0)
+            elif (kind == tokenize.OP and string in _CLOSING) or kind in _STRING_ENDS:
+                if len(chains) > 1:
+                    chained -= chains.pop()
+                chains[-1] += 2  # a trailer: a call or subscript wraps what came before
+                chained += 2
+            elif kind == tokenize.OP and string == ",":
+                chained -= chains[-1]
+                chains[-1] = 0
+            elif kind == tokenize.OP or (kind == tokenize.NAME and string in _OPERATOR_WORDS):
+                chains[-1] += 1
+                chained += 1
+            elif kind == tokenize.NEWLINE:
+                chains, chained = [0], 0
+            elif kind == tokenize.INDENT:
+                blocks += 1
+            elif kind == tokenize.DEDENT:
+                blocks -= 1
+            elif kind == tokenize.STRING:
+                # implicit concatenation nests; an f-string's fields are not tokenized here
+                extra = _bracket_depth(string) * _BRACKET_UNITS if "f" in _prefix(string) else 0
+                if previous_string:
+                    chains[-1] += 1
+                    chained += 1
+            if kind not in (tokenize.NL, tokenize.COMMENT):
+                previous_string = kind == tokenize.STRING
+            depth = _BRACKET_UNITS * (len(chains) - 1 + blocks) + chained + extra
+            if depth > deepest:
+                deepest, deepest_line = depth, token.start[0]
+    except (tokenize.TokenError, SyntaxError) as error:
+        line = getattr(error, "lineno", None) or deepest_line
+        if "too many" in str(error):
+            return max(deepest, MAX_LIBCST_DEPTH + 1), line
+    return deepest, deepest_line
 
 
 # --- private helpers --------------------------------------------------------------------
@@ -193,6 +296,23 @@ class _Lowering(cst.CSTTransformer):
         return lowered.with_changes(
             lpar=[*updated_node.lpar, *lowered.lpar], rpar=[*lowered.rpar, *updated_node.rpar]
         )
+
+
+def _prefix(string: str) -> str:
+    """The lower-cased prefix letters of a string token (`rb`, `f`, ...)."""
+    return string[: len(string) - len(string.lstrip("rRbBuUfFtT"))].lower()
+
+
+def _bracket_depth(string: str) -> int:
+    """The deepest run of open brackets in a token's characters (never below zero)."""
+    depth = deepest = 0
+    for character in string:
+        if character in _OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in _CLOSING and depth:
+            depth -= 1
+    return deepest
 
 
 def _string_pieces(node: cst.BaseExpression) -> list[str]:

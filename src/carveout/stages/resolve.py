@@ -56,6 +56,7 @@ class ProjectIndex:
             project.namespace_packages
         )
         self.top_levels: frozenset[str] = frozenset(m.split(".")[0] for m in self.modules)
+        self.scope: str | None = project.scope
         self._bindings: dict[str, dict[str, str]] = {}
         self._attributes: dict[str, dict[str, str]] = {}
         self._exports: dict[str, frozenset[str]] = {}
@@ -94,13 +95,23 @@ class ProjectIndex:
         """The "package" coupling rules compare: the direct child package of a single
         top-level package (`shopwise.orders`), else the top-level package. Plain modules
         right under the top-level package (`httpx._client`, `shopwise.cli`) belong to the
-        top-level package itself, so sibling modules of a flat library are one area."""
+        top-level package itself, so sibling modules of a flat library are one area. When
+        only a sub-package was analysed (`Project.scope`), it stands for the top-level
+        package: areas are its direct child packages (`shopwise.ai.text`)."""
         parts = module.split(".")
-        if self.single_top_level is not None and len(parts) > 1:
-            child = ".".join(parts[:2])
-            if len(parts) > 2 or self.is_package(child):
+        depth = self.scope.count(".") + 1 if self.scope else 1
+        if (self.scope or self.single_top_level is not None) and len(parts) > depth:
+            child = ".".join(parts[: depth + 1])
+            if len(parts) > depth + 1 or self.is_package(child):
                 return child
-        return parts[0]
+        return ".".join(parts[:depth])
+
+    def outside_scope(self, name: str) -> bool:
+        """Whether a dotted name of the project's top package lies outside the analysed
+        sub-package (`Project.scope`): code the analysis does not see. False without a
+        scope."""
+        scope = self.scope
+        return scope is not None and name != scope and not name.startswith(scope + ".")
 
     # --- imports ---------------------------------------------------------------------
 
@@ -130,7 +141,9 @@ class ProjectIndex:
         name (its existing parents still run). A name outside the project's top-level
         packages that is no standard-library module is tried against the enclosing packages
         of `importer` (generated code that puts its own folder on the path) only when it
-        names a submodule there; else it is `external`.
+        names a submodule there; else it is `external`. When only a sub-package was
+        analysed, a missing name of the top package outside it is `external` too (the top
+        package's name): code outside the analysed folder, not a missing module.
         """
         key = (importer, fact)
         resolved = self._resolved.get(key)
@@ -159,6 +172,8 @@ class ProjectIndex:
         if fact.name is None:
             if base in self.modules:
                 return ResolvedImport(base, base, canonical=not through, through=through)
+            if self.outside_scope(base):
+                return ResolvedImport(None, base, external=top)
             parent = base.rpartition(".")[0]
             missing = f"no module {base} in the project"
             if parent in self.modules:
@@ -171,6 +186,8 @@ class ProjectIndex:
             return ResolvedImport(candidate, candidate, canonical=not through, through=through)
         if base in self.modules:
             return ResolvedImport(base, candidate, canonical=not through, through=through)
+        if self.outside_scope(base):
+            return ResolvedImport(None, candidate, external=top)
         missing = f"no module {base} in the project"
         return ResolvedImport(None, candidate, None, missing, not through, through)
 

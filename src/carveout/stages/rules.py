@@ -80,6 +80,7 @@ def generate_rules(
     invisible_modules: frozenset[str] = frozenset(),
     facade_modules: Mapping[str, str] | None = None,
     service_packages: Mapping[str, Sequence[str]] | None = None,
+    unread_modules: frozenset[str] = frozenset(),
 ) -> RuleSet:
     """Build import-linter's TOML configuration for the services of `proposal`.
 
@@ -102,11 +103,22 @@ def generate_rules(
     When no contract can be emitted, `RuleSet.text` is empty: import-linter fails on a
     configuration without contracts, so there is no file to write, and
     `RuleSet.unenforceable` says why (it is empty only when there is no service at all).
+
+    `unread_modules` is the project code carveout did not read when only a sub-package was
+    analysed (`Project.unread_modules`): the top package among them can be a root package
+    (grimp opens it), and since their imports are unknown, each may import anything: every
+    contract allows them (and what lies below those beside the sub-package) as importers.
     """
     facade_modules = facade_modules or {}
     service_packages = service_packages or {}
-    graph = _VisibleGraph.build(modules, root_packages, invisible_modules)
+    graph = _VisibleGraph.build(modules, root_packages, invisible_modules, unread_modules)
     unenforceable = set(graph.unenforceable)
+    unread = _unread_importers(unread_modules, modules)
+    if unread:
+        unenforceable.add(
+            "code outside the analysed sub-package was not read: every contract allows it "
+            "as an importer (analyse the whole project to check it too)"
+        )
 
     # one protected contract per service, on its visible modules
     contracts: list[_Contract] = []
@@ -120,14 +132,16 @@ def generate_rules(
         if scope is None:
             continue
         scopes[service.name] = scope
-        contracts.append(_internals_contract(service.name, scope, edges, graph))
+        contracts.append(_internals_contract(service.name, scope, edges, graph, unread))
 
     # one protected contract per third-party package a service owns
     owners = _package_owners(service_packages, graph, unenforceable)
     for package in sorted(owners):
         owning = [scopes[name] for name in owners[package] if name in scopes]
         owner_facades = {facades[name] for name in owners[package] if name in facades}
-        contract = _package_contract(package, owners[package], owning, owner_facades, edges, graph)
+        contract = _package_contract(
+            package, owners[package], owning, owner_facades, edges, graph, unread
+        )
         if isinstance(contract, str):
             unenforceable.add(contract)
         else:
@@ -160,7 +174,11 @@ class _VisibleGraph:
 
     @classmethod
     def build(
-        cls, modules: Sequence[Module], root_packages: Sequence[str], invisible: frozenset[str]
+        cls,
+        modules: Sequence[Module],
+        root_packages: Sequence[str],
+        invisible: frozenset[str],
+        unread: frozenset[str] = frozenset(),
     ) -> _VisibleGraph:
         kinds = {module.name: module.kind for module in modules}
         notes: list[str] = []
@@ -168,7 +186,8 @@ class _VisibleGraph:
         # root packages must be regular packages that grimp can open
         roots = []
         for root in sorted(set(root_packages)):
-            if kinds.get(root) is ModuleKind.PACKAGE and root not in invisible:
+            regular = kinds.get(root) is ModuleKind.PACKAGE or root in unread
+            if regular and root not in invisible:
                 roots.append(root)
             else:
                 notes.append(
@@ -301,8 +320,26 @@ def _expressions(members: frozenset[str], visible: frozenset[str]) -> tuple[str,
     return tuple(entries)
 
 
+def _unread_importers(unread: frozenset[str], modules: Sequence[Module]) -> tuple[str, ...]:
+    """Allowed-importer expressions for code carveout did not read: a package above the
+    analysed modules by itself, anything beside them with its subtree."""
+    analysed = [module.name for module in modules]
+    expressions = set()
+    for name in unread:
+        if not _nameable(name):
+            continue
+        expressions.add(name)
+        if not any(_within(module, name) for module in analysed):
+            expressions.add(f"{name}.**")
+    return tuple(sorted(expressions))
+
+
 def _internals_contract(
-    service: str, scope: _Scope, edges: Sequence[Edge], graph: _VisibleGraph
+    service: str,
+    scope: _Scope,
+    edges: Sequence[Edge],
+    graph: _VisibleGraph,
+    unread: tuple[str, ...] = (),
 ) -> _Contract:
     crossing_edges = [
         edge
@@ -322,7 +359,7 @@ def _internals_contract(
             "allowed to import it."
         ),
         protected=scope.entries,
-        allowed=(*scope.allowed, scope.facade),
+        allowed=(*scope.allowed, scope.facade, *unread),
         ignore_imports=crossings,
         notes=notes,
     )
@@ -358,6 +395,7 @@ def _package_contract(
     owner_facades: set[str],
     edges: Sequence[Edge],
     graph: _VisibleGraph,
+    unread: tuple[str, ...] = (),
 ) -> _Contract | str:
     """A protected contract on a third-party package, or why none can be emitted.
 
@@ -398,7 +436,7 @@ def _package_contract(
             "(and its facade) may import it."
         ),
         protected=(package,),
-        allowed=tuple(sorted(allowed | facades)),
+        allowed=tuple(sorted(allowed | facades | set(unread))),
         ignore_imports=crossings,
         third_party=True,
         notes=notes,

@@ -79,6 +79,14 @@ _MAX_STRING = 160
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")
 _CONFIG_PARTS = frozenset({"config", "settings", "conf", "cfg", "configuration"})
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+# SyntaxError messages of CPython's fixed nesting limits: newer grammar never explains them,
+# so such a file is not handed to libcst
+_PARSER_LIMITS = (
+    "too many nested parentheses",
+    "too many levels of indentation",
+    "too many statically nested blocks",
+    "too many nested f-strings",
+)
 
 
 def scan_source(data: bytes) -> FileFacts:
@@ -92,10 +100,17 @@ def scan_source(data: bytes) -> FileFacts:
         # re-encodes a str
         tree = _parse(data)
     except SyntaxError as error:
+        if error.msg.startswith(_PARSER_LIMITS):  # no newer grammar lifts these limits
+            return _too_complex(lines, error.lineno or 1, f"Python refuses it: {error.msg}")
         return _scan_newer_grammar(text, lines, error)
-    except (ValueError, RecursionError, MemoryError) as error:
+    except (RecursionError, MemoryError) as error:
+        return _too_complex(lines, _deepest_line(text), _exhausted(error))
+    except ValueError as error:
         return _unparsable(lines, 1, f"cannot parse: {type(error).__name__}: {error}")
-    return _facts_from_tree(tree, text, lines, parser="ast")
+    try:
+        return _facts_from_tree(tree, text, lines, parser="ast")
+    except RecursionError as error:
+        return _too_complex(lines, _deepest_line(text), _exhausted(error))
 
 
 def decode_source(data: bytes) -> tuple[str | None, Diagnostic]:
@@ -150,14 +165,24 @@ def _scan_newer_grammar(text: str, lines: int, error: SyntaxError) -> FileFacts:
     libcst knows grammar newer than some interpreters (PEP 695, PEP 701). The file is
     lowered to equivalent older syntax with its lines kept, then scanned as usual.
     """
-    from carveout.stages.lowering import lower_to_running_grammar
+    from carveout.stages.lowering import TooComplexError, lower_to_running_grammar
 
-    lowered = lower_to_running_grammar(text)
+    try:
+        lowered = lower_to_running_grammar(text)
+    except TooComplexError as too_deep:
+        return _too_complex(
+            lines,
+            too_deep.line,
+            f"{too_deep} (tried for newer grammar after Python's parser said: {error.msg}, "
+            f"line {error.lineno or 1})",
+        )
     if lowered is None:
         return _unparsable(lines, error.lineno or 1, f"syntax error: {error.msg}")
     try:
         tree = _parse(lowered)
-    except (SyntaxError, ValueError, RecursionError) as lowered_error:
+    except (RecursionError, MemoryError) as exhausted:
+        return _too_complex(lines, _deepest_line(text), _exhausted(exhausted))
+    except (SyntaxError, ValueError) as lowered_error:
         line = getattr(lowered_error, "lineno", None) or error.lineno or 1
         return _unparsable(
             lines,
@@ -171,6 +196,25 @@ def _scan_newer_grammar(text: str, lines: int, error: SyntaxError) -> FileFacts:
 def _unparsable(lines: int, line: int, message: str) -> FileFacts:
     diagnostic = Diagnostic("", line, message, kind="syntax-error")
     return FileFacts(lines=lines, parsed=False, diagnostics=(diagnostic,))
+
+
+def _too_complex(lines: int, line: int, message: str) -> FileFacts:
+    """A file nested beyond what a parser can take: not a syntax error of the file."""
+    diagnostic = Diagnostic("", line, f"nested too deeply to parse: {message}", "too-complex")
+    return FileFacts(lines=lines, parsed=False, diagnostics=(diagnostic,))
+
+
+def _exhausted(error: RecursionError | MemoryError) -> str:
+    if isinstance(error, RecursionError):
+        return "the parser ran out of recursion depth"
+    return "the parser ran out of stack (MemoryError)"
+
+
+def _deepest_line(text: str) -> int:
+    """The line where `text` nests deepest (tokens only, no parser)."""
+    from carveout.stages.lowering import nesting_depth
+
+    return nesting_depth(text)[1]
 
 
 def _suppressions(text: str) -> tuple[tuple[int, tuple[str, ...]], ...]:
