@@ -192,7 +192,7 @@ def encode_facts(facts: FileFacts) -> bytes:
 def decode_facts(data: bytes) -> FileFacts | None:
     """The facts `encode_facts` wrote, or None when `data` is not such bytes."""
     try:
-        return _DECODERS[FileFacts](marshal.loads(data))  # type: ignore[no-any-return]
+        return _DECODERS[FileFacts](marshal.loads(data))
     except (ValueError, EOFError, TypeError, KeyError, IndexError) as error:
         log.info("cache entry unreadable, scanning instead: %s", error)
         return None
@@ -262,29 +262,31 @@ def _record_codec(record: type) -> None:
     converted = [(index, codec) for index, codec in enumerate(codecs) if codec is not None]
     _plain_records[record] = not converted
 
+    encode: _Codec
+    decode: _Codec
     if not converted and len(names) > 1:
         encode = operator.attrgetter(*names)
 
-        def decode(values: tuple[Any, ...]) -> Any:
+        def decode(values: Any) -> Any:
             return record(*values)
 
     elif not converted:
 
-        def encode(value: Any) -> tuple[Any, ...]:
+        def encode(value: Any) -> Any:
             return tuple(getattr(value, name) for name in names)
 
-        def decode(values: tuple[Any, ...]) -> Any:
+        def decode(values: Any) -> Any:
             return record(*values)
 
     else:
 
-        def encode(value: Any) -> tuple[Any, ...]:
+        def encode(value: Any) -> Any:
             fields = [getattr(value, name) for name in names]
             for index, (to_plain, _) in converted:
                 fields[index] = to_plain(fields[index])
             return tuple(fields)
 
-        def decode(values: tuple[Any, ...]) -> Any:
+        def decode(values: Any) -> Any:
             fields = list(values)
             for index, (_, from_plain) in converted:
                 fields[index] = from_plain(fields[index])

@@ -563,9 +563,9 @@ class _Collector:
                     self._string(node.value, node.lineno)  # type: ignore[attr-defined]
                 continue
             elif kind is ast.JoinedStr:
-                template = _template(node)
+                template = _template(node)  # type: ignore[arg-type]
                 if "/" in template and len(template) <= _MAX_STRING:
-                    self.strings.append(StringFact(node.lineno, template))
+                    self.strings.append(StringFact(node.lineno, template))  # type: ignore[attr-defined]
             elif kind is ast.Subscript:
                 self._subscript(node)  # type: ignore[arg-type]
             elif kind is ast.Attribute:
@@ -777,7 +777,7 @@ def _source_text(node: ast.expr) -> str:
     name, a dotted name, a plain constant."""
     kind = type(node)
     if kind is ast.Name:
-        return node.id  # type: ignore[attr-defined, no-any-return]
+        return node.id  # type: ignore[attr-defined]
     if kind is ast.Constant and node.kind is None:  # type: ignore[attr-defined]
         value = node.value  # type: ignore[attr-defined]
         if value is Ellipsis:
@@ -800,8 +800,8 @@ def _raised_names(node: ast.AST) -> tuple[str, ...]:
     pending = [node]
     while pending:
         statement = pending.pop()
-        if type(statement) is ast.Raise and statement.exc is not None:  # type: ignore[attr-defined]
-            name = dotted(_callee(statement.exc))  # type: ignore[attr-defined]
+        if type(statement) is ast.Raise and statement.exc is not None:
+            name = dotted(_callee(statement.exc))
             if name:
                 names.add(name)
             continue
