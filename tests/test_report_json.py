@@ -206,3 +206,20 @@ def test_extra_top_level_field_keeps_the_document_valid() -> None:
     data = analysis_to_dict(empty_analysis())
     data["future_field"] = {"anything": 1}
     assert validate_analysis_json(data) == []
+
+
+def test_tables_hold_one_record_per_line_and_parse_back() -> None:
+    from carveout.adapters.json_output import analysis_to_dict, render_json
+    from helpers_report import sample_analysis
+
+    analysis = sample_analysis()
+    text = render_json(analysis)
+    assert json.loads(text) == analysis_to_dict(analysis)
+    data = analysis_to_dict(analysis)
+    lines = text.splitlines()
+    for edge in data["edges"]:
+        assert any(
+            json.loads(line.strip().rstrip(",")) == edge
+            for line in lines
+            if line.startswith("    {")
+        )

@@ -104,9 +104,33 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
 
 
 def render_json(analysis: Analysis) -> str:
-    """Return `analysis_to_dict(analysis)` as indented UTF-8 JSON text ending in a newline."""
+    """Return `analysis_to_dict(analysis)` as UTF-8 JSON text ending in a newline.
+
+    Top-level tables (modules, edges, couplings, ...) hold one record per line: a diff of two
+    analyses reads record by record, and the records go through the json module's C
+    encoder (indented output would take the slow pure-Python one: seconds on a big
+    monolith). Small top-level objects are indented as usual.
+    """
     data = analysis_to_dict(analysis)
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
+    last = len(data) - 1
+    lines = ["{"]
+    for position, (key, value) in enumerate(data.items()):
+        comma = "," if position < last else ""
+        if isinstance(value, list) and value:
+            lines.append(f"  {_compact(key)}: [")
+            records = [f"    {_compact(record)}," for record in value]
+            records[-1] = records[-1][:-1]
+            lines.extend(records)
+            lines.append(f"  ]{comma}")
+        else:
+            text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+            lines.append(f"  {_compact(key)}: " + text.replace("\n", "\n  ") + comma)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
 def load_analysis_schema() -> dict[str, Any]:
