@@ -167,3 +167,14 @@ def test_nesting_beyond_python_limits_is_too_complex_not_a_syntax_error() -> Non
         assert not facts.parsed and facts.parser == "ast"
         assert [(d.kind, d.line) for d in facts.diagnostics] == [("too-complex", line)]
         assert facts.diagnostics[0].message.startswith("nested too deeply to parse")
+
+
+def test_in_place_changes_of_an_imported_object_are_writes() -> None:
+    from carveout.domain.facts import MUTATING_METHODS
+    from carveout.stages.scan import scan_source
+
+    source = "import app.state as st\n" + "".join(
+        f"st.items.{method}()\n" for method in sorted(MUTATING_METHODS)
+    )
+    writes = scan_source(source.encode()).attribute_writes
+    assert [(w.target, w.via) for w in writes] == [("st.items", "mutate")] * len(MUTATING_METHODS)

@@ -154,18 +154,8 @@ def validate_analysis_json(data: dict[str, Any]) -> list[str]:
 
 
 def edge_sort_key(edge: Edge) -> tuple[Any, ...]:
-    """The documented order of import edges."""
-    return (
-        edge.source,
-        edge.target,
-        edge.line,
-        edge.origin.value,
-        edge.scope.value,
-        edge.guard.value,
-        edge.confidence.value,
-        edge.external,
-        edge.canonical,
-    )
+    """The documented order of import edges: the domain's own (`Edge.sort_key`)."""
+    return edge.sort_key
 
 
 def cycle_sort_key(cycle: Cycle) -> tuple[Any, ...]:

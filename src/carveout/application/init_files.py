@@ -10,6 +10,7 @@ from pathlib import Path
 
 from carveout.adapters.config import load_settings
 from carveout.domain.errors import UsageError
+from carveout.domain.model import Project
 from carveout.stages.discover import (
     DiscoveryError,
     discover,
@@ -20,17 +21,16 @@ from carveout.stages.discover import (
 
 def list_missing_init(path: Path) -> tuple[str, ...]:
     """Paths (relative to the project root) of the `__init__.py` files a package lacks."""
-    try:
-        project = discover(path, load_settings(path))
-    except DiscoveryError as error:
-        raise UsageError(str(error)) from error
-    return missing_init_files(project)
+    return missing_init_files(_project(path))
 
 
 def write_missing_init(path: Path) -> tuple[str, ...]:
     """Create the missing `__init__.py` files as empty files; return what was created."""
+    return write_missing_init_files(_project(path))
+
+
+def _project(path: Path) -> Project:
     try:
-        project = discover(path, load_settings(path))
+        return discover(path, load_settings(path))
     except DiscoveryError as error:
         raise UsageError(str(error)) from error
-    return write_missing_init_files(project)

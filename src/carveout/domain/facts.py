@@ -46,6 +46,27 @@ class Confidence(str, Enum):
     CANDIDATE = "candidate"
 
 
+# Methods that change a container in place: calling one on another module's object is a
+# write to that module's state (the scan records it, the coupling detectors read it).
+MUTATING_METHODS = frozenset(
+    {
+        "clear",
+        "update",
+        "append",
+        "extend",
+        "pop",
+        "popitem",
+        "setdefault",
+        "add",
+        "remove",
+        "discard",
+        "insert",
+        "sort",
+        "reverse",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ImportFact:
     """One name an import statement binds, or one module it loads.

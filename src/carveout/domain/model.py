@@ -131,6 +131,21 @@ class Edge:
     canonical: bool = True
 
     @property
+    def sort_key(self) -> tuple[str, str, int, str, str, str, str, bool, bool]:
+        """The one order of edges, in the graph and in every output."""
+        return (
+            self.source,
+            self.target,
+            self.line,
+            self.origin.value,
+            self.scope.value,
+            self.guard.value,
+            self.confidence.value,
+            self.external,
+            self.canonical,
+        )
+
+    @property
     def is_runtime(self) -> bool:
         """Counts for runtime cycles, clustering and generated rules."""
         return (

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from carveout.domain.catalogue import Catalogue
-from carveout.domain.facts import FileFacts, Guard, Origin, Scope
+from carveout.domain.facts import MUTATING_METHODS, FileFacts, Guard, Origin, Scope
 from carveout.domain.model import (
     Capability,
     Coupling,
@@ -175,23 +175,6 @@ KINDS: tuple[CouplingKind, ...] = (
 KINDS_BY_ID: Mapping[str, CouplingKind] = {kind.id: kind for kind in KINDS}
 SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
-_MUTATING = frozenset(
-    {
-        "clear",
-        "update",
-        "append",
-        "extend",
-        "pop",
-        "popitem",
-        "setdefault",
-        "add",
-        "remove",
-        "discard",
-        "insert",
-        "sort",
-        "reverse",
-    }
-)
 _CONNECT_VERBS = frozenset(
     {
         "connect",
@@ -584,7 +567,7 @@ class _Finder:
                     changes[state].append((module, write.line, text))
             for call in facts.calls:
                 receiver, _, method = call.callee.rpartition(".")
-                if method not in _MUTATING or not receiver or "." in receiver:
+                if method not in MUTATING_METHODS or not receiver or "." in receiver:
                     continue  # chains through a module are recorded as writes by the scan
                 split = self.split_owner(self.qualify(module, receiver))
                 if split is None or split[0] == module:

@@ -83,7 +83,7 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
             diagnostics.extend(_unresolved_dotted_strings(index, name, path))
         edges.update(_entry_point_edges(index, name, plugin_targets))
     diagnostics.extend(_stdlib_shadows(index))
-    ordered = tuple(sorted(edges, key=_edge_key))
+    ordered = tuple(sorted(edges, key=lambda edge: edge.sort_key))
     return ModuleGraph(modules, ordered, tuple(sorted(set(diagnostics), key=_diagnostic_key)))
 
 
@@ -543,20 +543,6 @@ def _path_to(parents: dict[_Node, _Node | None], end: _Node) -> list[_Node]:
         node = parents[node]
     path.reverse()
     return path
-
-
-def _edge_key(edge: Edge) -> tuple:
-    return (
-        edge.source,
-        edge.target,
-        edge.line,
-        edge.origin.value,
-        edge.scope.value,
-        edge.guard.value,
-        edge.confidence.value,
-        edge.external,
-        edge.canonical,
-    )
 
 
 def _diagnostic_key(diagnostic: Diagnostic) -> tuple:

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from carveout.domain.facts import (
+    MUTATING_METHODS,
     AttributeRef,
     AttributeWrite,
     CallFact,
@@ -53,21 +54,6 @@ _MUTABLE_CALLS = frozenset(
         "collections.Counter",
         "WeakValueDictionary",
         "weakref.WeakValueDictionary",
-    }
-)
-_MUTATING_METHODS = frozenset(
-    {
-        "clear",
-        "update",
-        "append",
-        "extend",
-        "pop",
-        "popitem",
-        "setdefault",
-        "add",
-        "remove",
-        "discard",
-        "insert",
     }
 )
 _DYNAMIC_IMPORTERS = frozenset({"importlib.import_module", "__import__", "builtins.__import__"})
@@ -679,7 +665,7 @@ class _Collector:
             self.sys_path_changes.append(
                 SysPathChange(node.lineno, _fold_path(argument), ast.unparse(argument)[:200])
             )
-        elif "." in callee and callee.rsplit(".", 1)[1] in _MUTATING_METHODS:
+        elif "." in callee and callee.rsplit(".", 1)[1] in MUTATING_METHODS:
             owner = callee.rsplit(".", 1)[0]
             root = owner.split(".")[0]
             if "." in owner and (root in self.bindings or root in self.relative_bindings):
