@@ -7,6 +7,7 @@ import multiprocessing
 import shutil
 import sqlite3
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from carveout.application import analyze as analyze_module
 from carveout.application.analyze import AnalyzeRequest, analyze
 from carveout.application.publish import ExitCode
 from carveout.cli import main
-from carveout.domain.facts import FileFacts
+from carveout.domain.facts import FileFacts, Scope
 from carveout.domain.settings import Settings
 from carveout.stages.scan import scan_source
 
@@ -86,6 +87,25 @@ def test_codec_round_trips_every_kind_of_fact() -> None:
         data = encode_facts(facts)
         assert isinstance(data, bytes)
         assert decode_facts(data) == facts
+
+
+def test_codec_rebuilds_every_record_as_its_own_type() -> None:
+    # records are named tuples, equal to plain tuples of the same values: equality alone
+    # would not notice a decoder that returned bare tuples or the wrong record type
+    facts = rich_facts()
+    decoded = decode_facts(encode_facts(facts))
+    assert decoded is not None
+    assert _types(decoded) == _types(facts)
+    assert type(decoded.imports[0].scope) is Scope
+
+
+def _types(value: object) -> object:
+    """The value's shape by type: records, enums and nested tuples all the way down."""
+    if isinstance(value, FileFacts):
+        return ("FileFacts", [_types(getattr(value, f.name)) for f in fields(FileFacts)])
+    if isinstance(value, tuple):
+        return (type(value).__name__, [_types(item) for item in value])
+    return type(value).__name__
 
 
 def test_codec_reads_garbage_as_unknown() -> None:

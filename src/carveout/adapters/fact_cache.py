@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import marshal
 import operator
@@ -16,7 +17,6 @@ import sqlite3
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from itertools import starmap
 from pathlib import Path
 from typing import Any
 
@@ -202,11 +202,20 @@ def decode_facts(data: bytes) -> FileFacts | None:
 #
 # Built once from the records' field types, so a field added to a record later is carried
 # without a change here. Records become tuples of their fields in order, enum members their
-# values; decoding calls the constructors (`starmap` over records of plain fields).
+# values. A named-tuple record whose fields are all plain is rebuilt by `tuple.__new__` on
+# the decoded tuple itself: no per-field work at all.
 
 _Codec = Callable[[Any], Any]
 _ENCODERS: dict[type, _Codec] = {}
 _DECODERS: dict[type, _Codec] = {}
+
+
+def _is_record(hint: Any) -> bool:
+    return isinstance(hint, type) and (dataclasses.is_dataclass(hint) or _is_named_tuple(hint))
+
+
+def _is_named_tuple(hint: type) -> bool:
+    return issubclass(hint, tuple) and hasattr(hint, "_fields")
 
 
 def _codec_for(hint: Any) -> tuple[_Codec, _Codec] | None:
@@ -216,20 +225,18 @@ def _codec_for(hint: Any) -> tuple[_Codec, _Codec] | None:
     if isinstance(hint, type) and issubclass(hint, Enum):
         members = {member.value: member for member in hint}
         return (lambda member: member.value), members.__getitem__
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+    if _is_record(hint):
         _record_codec(hint)
         return _ENCODERS[hint], _DECODERS[hint]
     if origin is tuple and len(arguments) == 2 and arguments[1] is Ellipsis:
         item = arguments[0]
-        if isinstance(item, type) and dataclasses.is_dataclass(item):
+        if _is_record(item):
             _record_codec(item)
             encode_item = _ENCODERS[item]
-            plain = _plain_records[item]
+            decode_item = _DECODERS[item]
             return (
                 (lambda values: tuple(map(encode_item, values))),
-                (lambda values: tuple(starmap(item, values)))
-                if plain
-                else (lambda values: tuple(map(_DECODERS[item], values))),
+                (lambda values: tuple(map(decode_item, values))),
             )
         inner = _codec_for(item)
         if inner is None:
@@ -250,21 +257,23 @@ def _codec_for(hint: Any) -> tuple[_Codec, _Codec] | None:
     return None
 
 
-_plain_records: dict[type, bool] = {}
-
-
 def _record_codec(record: type) -> None:
     if record in _ENCODERS:
         return
     hints = typing.get_type_hints(record, vars(facts_module))
-    names = [field.name for field in dataclasses.fields(record)]
+    if _is_named_tuple(record):
+        names = list(record._fields)  # type: ignore[attr-defined]
+    else:
+        names = [field.name for field in dataclasses.fields(record)]
     codecs = [_codec_for(hints[name]) for name in names]
     converted = [(index, codec) for index, codec in enumerate(codecs) if codec is not None]
-    _plain_records[record] = not converted
 
     encode: _Codec
     decode: _Codec
-    if not converted and len(names) > 1:
+    if not converted and _is_named_tuple(record):
+        encode = tuple
+        decode = functools.partial(tuple.__new__, record)
+    elif not converted and len(names) > 1:
         encode = operator.attrgetter(*names)
 
         def decode(values: Any) -> Any:
@@ -279,6 +288,7 @@ def _record_codec(record: type) -> None:
             return record(*values)
 
     else:
+        build = functools.partial(tuple.__new__, record) if _is_named_tuple(record) else None
 
         def encode(value: Any) -> Any:
             fields = [getattr(value, name) for name in names]
@@ -290,7 +300,7 @@ def _record_codec(record: type) -> None:
             fields = list(values)
             for index, (_, from_plain) in converted:
                 fields[index] = from_plain(fields[index])
-            return record(*fields)
+            return build(fields) if build is not None else record(*fields)
 
     _ENCODERS[record] = encode
     _DECODERS[record] = decode

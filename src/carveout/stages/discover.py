@@ -84,7 +84,7 @@ def discover(path: Path, settings: Settings) -> Project:
     files: list[SourceFile] = []
     skipped: list[Skipped] = []
     diagnostics: list[Diagnostic] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     config = _nearest_pyproject(path)
     bases = (root,) if config is None or config.parent == root else (root, config.parent)
     excludes = _Excludes(tuple(settings.exclude), bases)
@@ -201,16 +201,8 @@ def module_name(relative: Path) -> str | None:
     if not relative.parts:
         return None
     *folders, filename = relative.parts
-    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-    if stem == "__init__":
-        names = folders
-    elif not stem or "." in stem or stem != stem.strip():
-        return None
-    else:
-        names = [*folders, stem]
-    if not names or not all(folder.isidentifier() for folder in folders):
-        return None
-    return ".".join(names)
+    package = tuple(folders) if all(folder.isidentifier() for folder in folders) else None
+    return _name_in_package(package, filename)
 
 
 def _folders_below_packages(project: Project) -> set[tuple[str, str]]:
@@ -372,7 +364,7 @@ def _walk(
     roots: list[Path],
     files: list[SourceFile],
     skipped: list[Skipped],
-    seen: set[Path],
+    seen: set[str],
     excludes: _Excludes,
 ) -> None:
     def unreadable(error: OSError) -> None:
@@ -391,10 +383,12 @@ def _walk(
                 skipped.append(Skipped(_relative(child, project_root) + "/", reason))
         dirnames[:] = kept
 
+        # file names are handled as strings: this loop runs for every file of the tree
+        prefix = "" if here == project_root else _relative(here, project_root) + "/"
+        package = _package_names(here, source_root)
         for filename in sorted(filenames):
-            file = here / filename
-            relative_path = _relative(file, project_root)
-            suffix = file.suffix
+            relative_path = prefix + filename
+            suffix = _suffix(filename)
             if suffix == ".ipynb":
                 if not settings.include_notebooks:
                     skipped.append(
@@ -406,6 +400,7 @@ def _walk(
                 continue
             elif suffix not in _SOURCE_SUFFIXES:
                 continue
+            file = os.path.join(folder, filename)
             if file in seen:
                 continue
             seen.add(file)
@@ -413,7 +408,7 @@ def _walk(
             if reason:
                 skipped.append(Skipped(relative_path, reason))
                 continue
-            name = module_name(file.relative_to(source_root))
+            name = _name_in_package(package, filename)
             if name is None:
                 skipped.append(
                     Skipped(relative_path, "path is not a valid module name (not importable)")
@@ -460,7 +455,7 @@ def _walk_outside(
             if file.suffix in _KNOWN_SKIPS:
                 skipped.append(Skipped(_relative(file, root), _KNOWN_SKIPS[file.suffix]))
             elif file.suffix in (*_SOURCE_SUFFIXES, ".ipynb"):
-                why = _file_skip_reason(file, excludes, root, settings, root)
+                why = _file_skip_reason(str(file), excludes, root, settings, root)
                 skipped.append(Skipped(_relative(file, root), why or reason))
 
 
@@ -491,24 +486,29 @@ def _folder_skip_reason(
 
 
 def _file_skip_reason(
-    file: Path, excludes: _Excludes, source_root: Path, settings: Settings, project_root: Path
+    file: str, excludes: _Excludes, source_root: Path, settings: Settings, project_root: Path
 ) -> str | None:
-    """Why a file is not read, or None. Only regular files inside the project folder, up
-    to `settings.max_file_bytes`, are read: the checks use `stat`, never open the file."""
-    filename = file.name
-    pattern = excludes.file(file, source_root)
-    if pattern is not None:
-        return f"excluded file (matches '{pattern}')"
+    """Why the file at path `file` is not read, or None. Only regular files inside the
+    project folder, up to `settings.max_file_bytes`, are read: the checks use `stat`, never
+    open the file."""
+    folder, filename = os.path.split(file)
+    if excludes.user:
+        pattern = excludes.file(Path(file), source_root)
+        if pattern is not None:
+            return f"excluded file (matches '{pattern}')"
     try:
-        info = os.stat(file)  # follows a symlink to its target
+        info = os.lstat(file)
+        symlink = stat.S_ISLNK(info.st_mode)
+        if symlink:
+            info = os.stat(file)  # the target's
     except OSError as error:
-        if file.is_symlink():
+        if os.path.islink(file):
             return "broken symlink"
         return f"cannot read: {error.strerror or error}"
     if not stat.S_ISREG(info.st_mode):
         kind = next((name for test, name in _FILE_TYPES if test(info.st_mode)), "special file")
         return f"special file ({kind}, not a regular file)"
-    if file.is_symlink() and project_root not in file.resolve().parents:
+    if symlink and project_root not in Path(file).resolve().parents:
         return "external symlink (its target is outside the project)"
     if info.st_size > settings.max_file_bytes:
         return (
@@ -519,9 +519,37 @@ def _file_skip_reason(
         filename.startswith("test_") or filename.endswith("_test.py") or filename == "conftest.py"
     ):
         return "test file (include with include_tests = true)"
-    if filename == "setup.py" and not (file.parent / "__init__.py").is_file():
+    if filename == "setup.py" and not os.path.isfile(os.path.join(folder, "__init__.py")):
         return "packaging script (setup.py)"
     return None
+
+
+def _suffix(filename: str) -> str:
+    """The file name's suffix as `Path.suffix` gives it (`.py`; none for `.hidden`)."""
+    dot = filename.rfind(".")
+    return filename[dot:] if 0 < dot < len(filename) - 1 else ""
+
+
+def _package_names(folder: Path, source_root: Path) -> tuple[str, ...] | None:
+    """The folder names from `source_root` down to `folder`, or None when one is not an
+    identifier (nothing in `folder` can then be imported by name)."""
+    names = folder.relative_to(source_root).parts
+    return names if all(name.isidentifier() for name in names) else None
+
+
+def _name_in_package(package: tuple[str, ...] | None, filename: str) -> str | None:
+    """`module_name` of the file `filename` in a folder whose `_package_names` are
+    `package`."""
+    if package is None:
+        return None
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    if stem == "__init__":
+        names = package
+    elif not stem or "." in stem or stem != stem.strip():
+        return None
+    else:
+        names = (*package, stem)
+    return ".".join(names) if names else None
 
 
 def _is_subpackage(folder: Path) -> bool:
