@@ -104,11 +104,18 @@ def main(argv: list[str] | None = None) -> int:
 
     # the tools, alternately
     series = {
-        name: Series() for name in ("grimp_cold", "grimp_warm", "tach", "cold", "warm", "changed")
+        name: Series()
+        for name in ("grimp_cold", "grimp_warm", "tach", "cold", "warm", "changed", "unfiltered")
     }
     grimp_inner: dict[str, list[float]] = {"cold": [], "warm": []}
-    timings: dict[str, list[dict[str, float]]] = {"cold": [], "warm": [], "changed": []}
+    timings: dict[str, list[dict[str, float]]] = {
+        "cold": [],
+        "warm": [],
+        "changed": [],
+        "unfiltered": [],
+    }
     same_as_cold = []
+    same_unfiltered = []
     for number in range(1, options.rounds + 1):
         scratch = Path(tempfile.mkdtemp(prefix="round-", dir=work))
         for kind in ("cold", "warm"):
@@ -123,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
             series[kind].runs.append(measured)
             timings[kind].append(stage_times(measured.stderr))
         same_as_cold.append(same_analysis(scratch / "cold", scratch / "warm"))
+        # the AI detectors' pre-filter must change nothing: a warm run without it
+        measured = run_carveout(tree, scratch / "unfiltered", cache, [*jobs, "--no-prefilter"])
+        series["unfiltered"].runs.append(measured)
+        timings["unfiltered"].append(stage_times(measured.stderr))
+        same_unfiltered.append(same_analysis(scratch / "warm", scratch / "unfiltered"))
         with edited(tree / CHANGED_FILE, number):
             measured = run_carveout(tree, scratch / "changed", cache, jobs)
         series["changed"].runs.append(measured)
@@ -149,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(scratch, ignore_errors=True)
             print(f"{copies}x: {scaling[copies].median:.2f}s (load {load_text()})", flush=True)
 
-    report = summarise(series, grimp_inner, timings, scaling, same_as_cold, diagram)
+    report = summarise(
+        series, grimp_inner, timings, scaling, same_as_cold, same_unfiltered, diagram
+    )
     print(report["table"])
     if options.json:
         options.json.write_text(json.dumps(report["numbers"], indent=2) + "\n")
@@ -301,6 +315,7 @@ def summarise(
     timings: dict[str, list[dict[str, float]]],
     scaling: dict[int, Series],
     same_as_cold: list[bool],
+    same_unfiltered: list[bool],
     diagram: dict[str, int],
 ) -> dict[str, object]:
     median = {name: s.median for name, s in series.items()}
@@ -347,19 +362,24 @@ def summarise(
         f"  grimp's build_graph call alone: cold {statistics.median(grimp_inner['cold']):.2f}"
         f" s, warm {statistics.median(grimp_inner['warm']):.2f} s"
     )
-    lines += ["", "carveout stages, median seconds (cold / warm / one changed):"]
+    lines += ["", "carveout stages, median seconds (cold / warm / one changed / warm unfiltered):"]
     for stage in timings["cold"][0]:
         values = [
             statistics.median(t.get(stage, 0.0) for t in timings[k])
-            for k in ("cold", "warm", "changed")
+            for k in ("cold", "warm", "changed", "unfiltered")
         ]
         lines.append(f"  {stage:<10}" + "".join(f"{v:>9.2f}" for v in values))
     lines.append("")
     lines.append(f"warm analysis.json identical to cold: {all(same_as_cold)}")
+    lines.append(
+        f"warm analysis.json identical without the pre-filter (--no-prefilter): "
+        f"{all(same_unfiltered)}"
+    )
     lines.append(f"module diagram: {diagram['nodes']} nodes, {diagram['links']} links")
     lines.append(f"load average at the end: {load_text()}")
     numbers.update(
         same_as_cold=all(same_as_cold),
+        same_without_prefilter=all(same_unfiltered),
         diagram=diagram,
         stage_medians={
             k: {s: statistics.median(t.get(s, 0.0) for t in v) for s in v[0]}

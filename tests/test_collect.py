@@ -149,7 +149,7 @@ def test_timings_name_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[
     lines = [line.split() for line in capsys.readouterr().err.splitlines()]
     stages = [parts[0] for parts in lines if len(parts) == 3 and parts[2] == "s"]
     assert stages == [
-        "discover", "scan", "graph", "features", "couplings", "propose", "generate",
+        "discover", "scan", "graph", "features", "cycles", "couplings", "propose", "generate",
         "report", "total",
     ]  # fmt: skip
     seconds = {parts[0]: float(parts[1]) for parts in lines if len(parts) == 3}

@@ -9,17 +9,18 @@ import itertools
 import random
 import re
 import sysconfig
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from carveout.domain.model import Edge
+from carveout.domain.model import Capability, Edge
 from carveout.domain.settings import Settings
 from carveout.stages import scan
 from carveout.stages.discover import discover
-from carveout.stages.graph import _breaking_edges, _shortest_cycle, find_cycles
+from carveout.stages.features import _ImportGraph, _in_other_feature, _interface_capabilities
+from carveout.stages.graph import _breaking_edges, _Digraph, _shortest_cycle, find_cycles
 from carveout.stages.resolve import ProjectIndex
 from carveout.stages.scan import decode_source, scan_source
 
@@ -226,8 +227,9 @@ def test_cycle_searches_give_what_the_plain_versions_give() -> None:
             if len(component) < 2:
                 continue
             sub = graph.subgraph(sorted(component))
-            assert _shortest_cycle(sub) == reference_shortest_cycle(sub)
-            assert _breaking_edges(sub) == reference_breaking_edges(sub)
+            numbered = _Digraph.of(sub.edges)
+            assert _shortest_cycle(numbered) == reference_shortest_cycle(sub)
+            assert _breaking_edges(numbered) == reference_breaking_edges(sub)
             compared += 1
     assert compared > 100
 
@@ -238,3 +240,106 @@ def test_cycles_do_not_depend_on_edge_order() -> None:
     random.Random(7).shuffle(shuffled)
     assert find_cycles(shuffled) == find_cycles(edges)
     assert re.fullmatch(r"app\.\w+", find_cycles(edges)[0].path[0])
+
+
+# --- the feature stage's orchestration rules (features pass) -------------------------------
+# `_interface_capabilities` answers, once for all modules, what `serves_interface` asked per
+# module and capability; `serves` and `serves_package` find the users among a capability's
+# modules without walking all of them. Both are compared with the plain versions they
+# replaced, on random import graphs.
+
+
+def plain_serves_interface(interfaces, entries, module, capability, direct) -> bool:
+    if module in entries:
+        return False
+    for base_module, implementers in interfaces:
+        if module != base_module and module not in implementers:
+            continue
+        local = {Capability.LOCAL_INFERENCE}
+        doing = [direct[m] - local for m in implementers if m in direct]
+        if sum(1 for caps in doing if capability in caps) >= 2 and all(
+            caps == {capability} for caps in doing
+        ):
+            return True
+    return False
+
+
+def plain_serves(graph, module, capability, members, direct, drives) -> bool:
+    own = members[capability]
+    users = graph.importers.get(module, set())
+    serving_entries = {
+        u for u in users if u in graph.entries and graph.imports.get(u, set()) & direct[capability]
+    }
+    inner = own - graph.entries.keys()
+    if users & inner and users <= inner | serving_entries:
+        return True
+    needs = graph.imports.get(module, set())
+    if not drives or not needs & direct[capability]:
+        return False
+    for need in needs - own - graph.infrastructure:
+        if graph.importers.get(need, set()) != {module}:
+            return False
+    others = set().union(*(m for c, m in members.items() if c is not capability))
+    return not users & (others - own)
+
+
+def test_orchestration_rules_give_what_the_plain_versions_give() -> None:
+    chance = random.Random(11)
+    capabilities = [Capability.CHAT, Capability.EMBEDDINGS, Capability.IMAGE]
+    modules = [f"app.m{n}" for n in range(14)]
+    positive = {"interface": 0, "serves": 0}
+
+    def pick(low: int, high: int) -> set[str]:
+        return set(chance.sample(modules, chance.randint(low, high)))
+
+    for _ in range(400):
+        direct = {
+            m: set(
+                chance.sample([*capabilities, Capability.LOCAL_INFERENCE], chance.randint(1, 2))
+            )
+            for m in modules
+            if chance.random() < 0.5
+        }
+        entries = {m: "route" for m in modules if chance.random() < 0.15}
+        interfaces = [(chance.choice(modules), pick(2, 5)) for _ in range(chance.randint(0, 4))]
+        members = {
+            c: {m for m, caps in direct.items() if c in caps} | pick(0, 3) for c in capabilities
+        }
+        direct_members = {c: {m for m, caps in direct.items() if c in caps} for c in capabilities}
+        graph = object.__new__(_ImportGraph)  # the rules read only these four maps
+        graph.entries = entries
+        graph.importers = defaultdict(set, {m: pick(0, 4) - {m} for m in modules})
+        graph.imports = defaultdict(set, {m: pick(0, 4) - {m} for m in modules})
+        graph.infrastructure = pick(0, 2)
+        served = _interface_capabilities(interfaces, entries, direct)
+        for module, capability in itertools.product(modules, capabilities):
+            expected = plain_serves_interface(interfaces, entries, module, capability, direct)
+            assert (capability in served.get(module, ())) == expected
+            positive["interface"] += expected
+            for drives in (True, False):
+                expected = plain_serves(graph, module, capability, members, direct_members, drives)
+                found = graph.serves(module, capability, members, direct_members, drives=drives)
+                assert found == expected
+                positive["serves"] += expected
+            others = set().union(*(m for c, m in members.items() if c is not capability))
+            users = graph.importers[module]
+            assert _in_other_feature(users, members, capability) == bool(users & others)
+    assert min(positive.values()) > 50
+
+
+# --- discover: modules in or below a package, by prefix look-ups --------------------------
+
+
+def test_in_or_below_matches_the_plain_prefix_test() -> None:
+    from carveout.stages.discover import _in_or_below
+
+    rng = random.Random(7)
+    names = ["a", "b", "ab", "a_b"]
+    modules = {
+        ".".join(rng.choice(names) for _ in range(rng.randint(1, 4))) for _ in range(400)
+    }
+    for _ in range(50):
+        packages = set(rng.sample(sorted(modules), 5))
+        for module in modules:
+            plain = module in packages or any(module.startswith(p + ".") for p in packages)
+            assert _in_or_below(module, packages) is plain

@@ -101,6 +101,14 @@ def analyze_command(
     include_tests: IncludeTests = None,
     include_notebooks: IncludeNotebooks = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print each stage's time.")] = False,
+    no_prefilter: Annotated[
+        bool,
+        typer.Option(
+            "--no-prefilter",
+            hidden=True,
+            help="Run the AI detectors on every module (the same answer, slower; to check).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -114,7 +122,9 @@ def analyze_command(
     # an output folder that cannot be written fails now, not after the analysis
     check_writable(out if out is not None else Path("reports"))
     stage_times = Timings()
-    run = _run_analysis(path, overrides, cache_dir, no_cache, jobs, stage_times, quiet, out)
+    run = _run_analysis(
+        path, overrides, cache_dir, no_cache, jobs, stage_times, quiet, out, not no_prefilter
+    )
     folder = run.out
     with stage_times.stage("report"):
         summary = publish(run, folder)
@@ -238,6 +248,7 @@ def _run_analysis(
     stage_times: Timings,
     quiet: bool,
     out: Path | None = None,
+    prefilter: bool = True,
 ) -> AnalysisRun:
     logging.basicConfig(
         level=logging.DEBUG if _state["debug"] else logging.WARNING,
@@ -251,17 +262,19 @@ def _run_analysis(
         use_cache=not no_cache,
         jobs=jobs,
         out=out,
+        prefilter=prefilter,
     )
     show_progress = not quiet and err.is_terminal
     if not show_progress:
         return analyze(request, timings=stage_times)
     from rich.progress import Progress
 
-    with Progress(console=err, transient=True) as bar:
+    # refreshed by the scan's own calls, not by a thread: the run may fork a second process
+    with Progress(console=err, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("scanning", total=None)
 
         def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total, refresh=True)
 
         return analyze(request, timings=stage_times, progress=progress)
 

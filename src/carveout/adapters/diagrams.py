@@ -13,9 +13,12 @@ import math
 import re
 import shutil
 import subprocess
-from collections import defaultdict
-from collections.abc import Iterable
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import IO
 
 from carveout.domain.facts import Origin
 from carveout.domain.model import Analysis, Edge, ModuleLabel
@@ -247,6 +250,11 @@ def render_mermaid(
         max_links=max_links,
         implicit_parents=implicit_parents,
     )
+    return render_view_mermaid(view)
+
+
+def render_view_mermaid(view: GraphView) -> str:
+    """Return a Mermaid flowchart for an already computed `GraphView`."""
     ids = {node.id: f"n{index}" for index, node in enumerate(view.nodes)}
     out = [*_mermaid_front_matter(view.title), "flowchart LR"]
 
@@ -359,33 +367,120 @@ def render_svg(
     version) removed, so it can be inlined in HTML and stays stable across Graphviz builds
     as far as the layout allows.
     """
+    return start_svg(dot_source, executable=executable, timeout=timeout).result()
+
+
+def start_svg(
+    dot_source: str,
+    *,
+    executable: str = "dot",
+    timeout: float = DEFAULT_DOT_TIMEOUT,
+) -> SvgLayout:
+    """Start laying out `dot_source` with Graphviz and return without waiting for it.
+
+    The layout's `result()` gives what `render_svg` gives; `timeout` counts from now.
+    Graphviz runs in its own process, so a caller that starts its diagrams first and
+    collects them last has them laid out while it builds the rest of the report.
+    """
     resolved = shutil.which(executable)
     if resolved is None:
-        return None, f"Graphviz '{executable}' not found: {GRAPHVIZ_INSTALL_HINT}"
-    try:
-        completed = subprocess.run(
-            [resolved, "-Tsvg"],
-            input=dot_source.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, (
-            f"Graphviz '{executable}' did not finish within {timeout:g} s; the diagram was "
-            "left out (collapse the graph to packages or lower the collapse threshold)"
-        )
-    except OSError as error:
-        return None, f"Graphviz '{executable}' could not be run ({error}): {GRAPHVIZ_INSTALL_HINT}"
-    if completed.returncode != 0:
-        stderr = completed.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = "; ".join(stderr[:3]) or "no message"
-        return None, f"Graphviz '{executable}' failed (exit {completed.returncode}): {detail}"
-    logger.debug("Graphviz laid out %d bytes of DOT", len(dot_source))
-    svg = clean_svg(completed.stdout.decode("utf-8", "replace"))
-    if "<svg" not in svg:
-        return None, f"Graphviz '{executable}' produced no SVG"
-    return svg, None
+        return SvgLayout.failed(f"Graphviz '{executable}' not found: {GRAPHVIZ_INSTALL_HINT}")
+
+    # Source, SVG and messages go through temporary files: no pipe can fill up and stall
+    # Graphviz while the caller is busy elsewhere. The layout closes SVG and messages.
+    output = tempfile.TemporaryFile()  # noqa: SIM115
+    messages = tempfile.TemporaryFile()  # noqa: SIM115
+    with tempfile.TemporaryFile() as source:
+        source.write(dot_source.encode("utf-8"))
+        source.seek(0)
+        try:
+            process = subprocess.Popen(
+                [resolved, "-Tsvg"], stdin=source, stdout=output, stderr=messages
+            )
+        except OSError as error:
+            output.close()
+            messages.close()
+            return SvgLayout.failed(
+                f"Graphviz '{executable}' could not be run ({error}): {GRAPHVIZ_INSTALL_HINT}"
+            )
+    logger.debug("Graphviz started on %d bytes of DOT", len(dot_source))
+    return SvgLayout(executable, timeout, process, output, messages)
+
+
+class SvgLayout:
+    """A Graphviz layout started by `start_svg`: `result()` waits for it (once; later
+    calls give the same answer), `cancel()` stops it when its result is not wanted."""
+
+    def __init__(
+        self,
+        executable: str,
+        timeout: float,
+        process: subprocess.Popen[bytes] | None,
+        output: IO[bytes] | None,
+        messages: IO[bytes] | None,
+    ) -> None:
+        self._executable = executable
+        self._timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._process = process
+        self._output = output
+        self._messages = messages
+        self._outcome: tuple[str | None, str | None] | None = None
+
+    @classmethod
+    def failed(cls, problem: str) -> SvgLayout:
+        """A layout that could not start: `result()` is `(None, problem)`."""
+        layout = cls("", 0.0, None, None, None)
+        layout._outcome = (None, problem)
+        return layout
+
+    def result(self) -> tuple[str | None, str | None]:
+        """`(svg, None)` or `(None, reason)`, as `render_svg` returns them."""
+        if self._outcome is None:
+            try:
+                self._outcome = self._wait()
+            finally:
+                self._close()
+        return self._outcome
+
+    def cancel(self) -> None:
+        """Stop Graphviz if it still runs and drop its files; `result()` then gives a reason."""
+        if self._outcome is None:
+            if self._process is not None and self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            self._outcome = (None, f"Graphviz '{self._executable}' was stopped")
+            self._close()
+
+    def _wait(self) -> tuple[str | None, str | None]:
+        assert self._process is not None and self._output is not None
+        assert self._messages is not None
+        executable = self._executable
+        try:
+            returncode = self._process.wait(max(0.0, self._deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+            return None, (
+                f"Graphviz '{executable}' did not finish within {self._timeout:g} s; the "
+                "diagram was left out (collapse the graph to packages or lower the collapse "
+                "threshold)"
+            )
+        if returncode != 0:
+            self._messages.seek(0)
+            stderr = self._messages.read().decode("utf-8", "replace").strip().splitlines()
+            detail = "; ".join(stderr[:3]) or "no message"
+            return None, f"Graphviz '{executable}' failed (exit {returncode}): {detail}"
+        self._output.seek(0)
+        svg = clean_svg(self._output.read().decode("utf-8", "replace"))
+        if "<svg" not in svg:
+            return None, f"Graphviz '{executable}' produced no SVG"
+        return svg, None
+
+    def _close(self) -> None:
+        for stream in (self._output, self._messages):
+            if stream is not None:
+                stream.close()
 
 
 def clean_svg(svg: str) -> str:
@@ -443,11 +538,13 @@ class _Budget:
 
 def _drawn_pairs(analysis: Analysis, implicit_parents: bool) -> frozenset[tuple[str, str]]:
     return frozenset(
-        (e.source, e.target)
-        for e in analysis.edges
-        if not e.external
-        and e.source != e.target
-        and (implicit_parents or e.origin is not Origin.IMPLICIT_PARENT)
+        {
+            (e.source, e.target)
+            for e in analysis.edges
+            if not e.external
+            and e.source != e.target
+            and (implicit_parents or e.origin is not Origin.IMPLICIT_PARENT)
+        }
     )
 
 
@@ -473,24 +570,57 @@ def _prefix(node_id: str) -> str:
 
 
 def _refine(node_of: dict[str, str], part_of: dict[str, str], budget: _Budget) -> dict[str, str]:
-    """Open collapsed packages one level deeper, largest first, while the budget holds."""
+    """Open collapsed packages one level deeper, largest first, while the budget holds.
+
+    Gives what asking `budget.holds` about each opened package gives; the drawn links are
+    counted once and then kept up to date, because opening a package changes only the
+    links of the module pairs that touch it (a full count per package took most of the
+    diagram's time on a big monolith).
+    """
     node_of = dict(node_of)
     groups: dict[str, list[str]] = defaultdict(list)
     for module, node_id in node_of.items():
         groups[node_id].append(module)
+    touching: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for pair in budget.pairs:
+        touching[pair[0]].append(pair)
+        touching[pair[1]].append(pair)
+    # How many module pairs each node pair stands for; self links count, but are not drawn.
+    links = Counter((node_of[s], node_of[t]) for s, t in budget.pairs)
+    drawn = sum(1 for s, t in links if s != t)
     heap = [(-len(ms), node_id) for node_id, ms in groups.items() if len(ms) > 1]
     heapq.heapify(heap)
     while heap:
         _, node_id = heapq.heappop(heap)
         depth = _prefix(node_id).count(".") + 2
         opened = {m: _collapsed_id(m, part_of.get(m), depth) for m in groups[node_id]}
-        if not budget.holds({**node_of, **opened}):
-            continue  # over budget; smaller packages may still fit
-        node_of.update(opened)
-        del groups[node_id]
         children: dict[str, list[str]] = defaultdict(list)
         for module, child in opened.items():
             children[child].append(module)
+
+        # The budget after opening: nodes, then links (skipped when the nodes are over).
+        nodes = len(groups) - 1 + sum(1 for c in children if c == node_id or c not in groups)
+        if nodes > budget.nodes:
+            continue  # over budget; smaller packages may still fit
+        change: Counter[tuple[str, str]] = Counter()
+        for s, t in {pair for module in groups[node_id] for pair in touching[module]}:
+            change[(node_of[s], node_of[t])] -= 1
+            change[(opened.get(s, node_of[s]), opened.get(t, node_of[t]))] += 1
+        drawn_after = drawn
+        for (s, t), delta in change.items():
+            if delta and s != t:
+                drawn_after += (links[(s, t)] + delta > 0) - (links[(s, t)] > 0)
+        if drawn_after > budget.links:
+            continue
+
+        # Open it.
+        for link, delta in change.items():
+            links[link] += delta
+            if not links[link]:
+                del links[link]
+        drawn = drawn_after
+        node_of.update(opened)
+        del groups[node_id]
         for child, ms in children.items():
             groups[child] = ms
             if len(ms) > 1:
@@ -531,7 +661,7 @@ def _node(
 
 
 def _links(analysis: Analysis, node_of: dict[str, str]) -> tuple[GraphLink, ...]:
-    cycle_kind = _cycle_membership(analysis)
+    cycle_kind = _cycle_kinds(analysis)
     breaking = {pair for cycle in analysis.cycles for pair in cycle.breaking_edges}
     grouped: dict[tuple[str, str], list[Edge]] = defaultdict(list)
     for edge in analysis.edges:
@@ -550,7 +680,7 @@ def _links(analysis: Analysis, node_of: dict[str, str]) -> tuple[GraphLink, ...]
             style = "implicit_parent"
         else:
             style = "type_checking"
-        kinds = {cycle_kind.get((e.source, e.target)) for e in runtime} - {None}
+        kinds = {cycle_kind(e.source, e.target) for e in runtime} - {None}
         cycle = "import_time" if "import_time" in kinds else ("deferred" if kinds else None)
         links.append(
             GraphLink(
@@ -566,22 +696,24 @@ def _links(analysis: Analysis, node_of: dict[str, str]) -> tuple[GraphLink, ...]
     return tuple(links)
 
 
-def _cycle_membership(analysis: Analysis) -> dict[tuple[str, str], str]:
-    """Map (source, target) module pairs inside one cycle's component to its kind."""
+def _cycle_kinds(analysis: Analysis) -> Callable[[str, str], str | None]:
+    """The kind of a runtime import from one module to another: "import_time" or
+    "deferred" when both lie in one cycle's component (the first cycle listing a module
+    wins), else None."""
     component: dict[str, int] = {}
     deferred: dict[int, bool] = {}
     for index, cycle in enumerate(analysis.cycles):
         for module in cycle.modules:
             component.setdefault(module, index)
         deferred[index] = cycle.deferred
-    kinds = {}
-    for edge in analysis.edges:
-        if not edge.is_runtime:
-            continue
-        found = component.get(edge.source)
-        if found is not None and component.get(edge.target) == found:
-            kinds[(edge.source, edge.target)] = "deferred" if deferred[found] else "import_time"
-    return kinds
+
+    def kind(source: str, target: str) -> str | None:
+        found = component.get(source)
+        if found is None or component.get(target) != found:
+            return None
+        return "deferred" if deferred[found] else "import_time"
+
+    return kind
 
 
 def _part_order(analysis: Analysis, part_of: dict[str, str]) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ def render_html(
     *,
     svgs: dict[str, str | None],
     notes: dict[str, str],
+    document: dict[str, Any] | None = None,
 ) -> str:
     """Return the report as one HTML document that opens offline.
 
@@ -52,8 +53,10 @@ def render_html(
     missing, or that it was collapsed); other notes are listed under the header. An SVG
     carrying active content (script, event handler, link) is not embedded; the page says so.
     Text from the analysis is escaped; the same analysis gives the same bytes.
+    `document` is `analysis_to_dict(analysis)` when the caller has it already (it is
+    built again otherwise: seconds on a big monolith).
     """
-    data = analysis_to_dict(analysis)
+    data = analysis_to_dict(analysis) if document is None else document
     context = {
         "project": data["project"],
         "summary": data["summary"],

@@ -10,15 +10,17 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
+from enum import Enum
 from importlib import resources
+from json.encoder import encode_basestring
+from operator import attrgetter
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from carveout import __version__
-from carveout.domain.facts import Diagnostic, Origin
+from carveout.domain.facts import Confidence, Diagnostic, Guard, Origin, Scope
 from carveout.domain.model import (
     AiFeature,
     Analysis,
@@ -36,6 +38,19 @@ FLOAT_DIGITS = 4
 
 # Severity order used wherever findings are listed: the worst first.
 SEVERITY_RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+# `Edge.sort_key` read in C: the same order, because the members of a str-valued enum
+# compare as their values (a big monolith has a hundred thousand edges or more).
+_EDGE_ORDER = attrgetter(
+    "source", "target", "line", "origin", "scope", "guard", "confidence", "external", "canonical"
+)
+# The values of an edge's enums by member: a dict look-up is cheaper than `.value`.
+_EDGE_VALUES: dict[Enum, str] = {
+    member: member.value for kind in (Scope, Guard, Origin, Confidence) for member in kind
+}
+_JSON_BOOL = {True: "true", False: "false"}
+# One encoder for every record: `json.dumps` with options builds a new one per call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
 
 
 def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
@@ -63,7 +78,7 @@ def analysis_to_dict(analysis: Analysis) -> dict[str, Any]:
         "carveout_version": __version__,
         "project": _project(analysis, root),
         "modules": [_module(m, root) for m in sorted(analysis.modules, key=lambda m: m.name)],
-        "edges": [_edge(e) for e in sorted(analysis.edges, key=edge_sort_key)],
+        "edges": [_edge(e) for e in sorted(analysis.edges, key=_EDGE_ORDER)],
         "cycles": [_cycle(c) for c in sorted(analysis.cycles, key=cycle_sort_key)],
         "ai_features": [
             _feature(f, root) for f in sorted(analysis.features, key=feature_sort_key)
@@ -111,26 +126,28 @@ def render_json(analysis: Analysis) -> str:
     encoder (indented output would take the slow pure-Python one: seconds on a big
     monolith). Small top-level objects are indented as usual.
     """
-    data = analysis_to_dict(analysis)
-    last = len(data) - 1
-    lines = ["{"]
-    for position, (key, value) in enumerate(data.items()):
+    return render_document(analysis_to_dict(analysis))
+
+
+def render_document(document: dict[str, Any]) -> str:
+    """Return a document made by `analysis_to_dict` as the text `render_json` gives.
+
+    For a caller that also needs the document itself (the HTML report): it is built once.
+    """
+    last = len(document) - 1
+    parts = ["{\n"]
+    for position, (key, value) in enumerate(document.items()):
         comma = "," if position < last else ""
         if isinstance(value, list) and value:
-            lines.append(f"  {_compact(key)}: [")
-            records = [f"    {_compact(record)}," for record in value]
-            records[-1] = records[-1][:-1]
-            lines.extend(records)
-            lines.append(f"  ]{comma}")
+            encode = _edge_text if key == "edges" else _compact
+            parts.append(f"  {_compact(key)}: [\n    ")
+            parts.append(",\n    ".join(map(encode, value)))
+            parts.append(f"\n  ]{comma}\n")
         else:
             text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
-            lines.append(f"  {_compact(key)}: " + text.replace("\n", "\n  ") + comma)
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+            parts.append(f"  {_compact(key)}: " + text.replace("\n", "\n  ") + comma + "\n")
+    parts.append("}\n")
+    return "".join(parts)
 
 
 def load_analysis_schema() -> dict[str, Any]:
@@ -212,16 +229,38 @@ def all_diagnostics(analysis: Analysis) -> list[Diagnostic]:
     return _all_diagnostics(analysis)
 
 
-# --- private helpers -------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
 def import_edge_count(edges: Iterable[Edge]) -> int:
     """The "import edges" every summary shows: edges between project modules, without the
     implicit parent-package edges (`import a.b.c` also loads `a` and `a.b`). External
     edges and the implicit ones stay in the edge list; this is only the headline count."""
     return sum(
         1 for edge in edges if not edge.external and edge.origin is not Origin.IMPLICIT_PARENT
+    )
+
+
+# --- private helpers -------------------------------------------------------------------
+
+
+def _compact(value: Any) -> str:
+    return _COMPACT.encode(value)
+
+
+def _edge_text(edge: dict[str, Any]) -> str:
+    """`_compact(edge)` for a record made by `_edge`, written out field by field.
+
+    A big monolith has a hundred thousand edges or more, and the encoder's cost per call
+    is most of their time; `encode_basestring` is the encoder's own string escape.
+    """
+    return (
+        f'{{"source": {encode_basestring(edge["source"])}, '
+        f'"target": {encode_basestring(edge["target"])}, "line": {int(edge["line"])}, '
+        f'"scope": {encode_basestring(edge["scope"])}, '
+        f'"guard": {encode_basestring(edge["guard"])}, '
+        f'"origin": {encode_basestring(edge["origin"])}, '
+        f'"confidence": {encode_basestring(edge["confidence"])}, '
+        f'"external": {_JSON_BOOL[edge["external"]]}, '
+        f'"canonical": {_JSON_BOOL[edge["canonical"]]}, '
+        f'"runtime": {_JSON_BOOL[edge["runtime"]]}}}'
     )
 
 
@@ -275,10 +314,10 @@ def _edge(edge: Edge) -> dict[str, Any]:
         "source": edge.source,
         "target": edge.target,
         "line": edge.line,
-        "scope": edge.scope.value,
-        "guard": edge.guard.value,
-        "origin": edge.origin.value,
-        "confidence": edge.confidence.value,
+        "scope": _EDGE_VALUES[edge.scope],
+        "guard": _EDGE_VALUES[edge.guard],
+        "origin": _EDGE_VALUES[edge.origin],
+        "confidence": _EDGE_VALUES[edge.confidence],
         "external": edge.external,
         "canonical": edge.canonical,
         "runtime": edge.is_runtime,

@@ -88,7 +88,7 @@ def _write_file(folder: Path, relative: str, data: bytes) -> Path:
     _make_folders(folder, PurePosixPath(relative).parent)
     if target.is_symlink():
         target.unlink()  # the link itself, which lives in the folder; never its target
-    elif target.is_file() and target.read_bytes() == data:
+    elif target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
         return target
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:

@@ -27,6 +27,8 @@ from carveout.adapters.fact_cache import FactCache
 from carveout.adapters.output_folder import read_published_contracts
 from carveout.application import collect as collect_module
 from carveout.application.collect import collect_facts, read_source
+from carveout.application.collector import collection_paused
+from carveout.application.overlap import OVERLAP_THRESHOLD, Overlapped, can_overlap
 from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
 from carveout.domain.facts import Diagnostic
@@ -63,6 +65,9 @@ class AnalyzeRequest:
     # where the report goes; None: reports/<project-name> under the working folder. The
     # contracts published there before are the baseline of the new contract versions.
     out: Path | None = None
+    # the AI detectors read only the modules that can reach a provider (False: all of
+    # them; the answer is the same, which the benchmark and the tests check)
+    prefilter: bool = True
 
 
 @dataclass
@@ -100,7 +105,21 @@ def analyze(
 ) -> AnalysisRun:
     """Analyse the project at `request.path`; raise `UsageError` for a path or setting
     that cannot be analysed."""
-    timings = timings or Timings()
+    with collection_paused():
+        return _analyze(request, timings or Timings(), progress)
+
+
+def default_output_folder(project_name: str) -> Path:
+    """`reports/<project-name>`, the name made safe for a folder."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-.") or "project"
+    return Path("reports") / name
+
+
+def _analyze(
+    request: AnalyzeRequest,
+    timings: Timings,
+    progress: Callable[[int, int], None] | None,
+) -> AnalysisRun:
     settings = load_settings(request.path, dict(request.overrides))
     catalogue = load_catalogue(Path(settings.catalogue) if settings.catalogue else None)
 
@@ -125,10 +144,17 @@ def analyze(
     with timings.stage("graph"):
         index = ProjectIndex(project, collected.facts)
         graph = build_graph(index)
-        cycles = find_cycles(graph.edges)
+        # on a big project the cycles are searched in a second process meanwhile
+        overlap = request.jobs != 1 and len(graph.modules) >= OVERLAP_THRESHOLD and can_overlap()
+        cycles_job = Overlapped(functools.partial(find_cycles, graph.edges), enabled=overlap)
 
     with timings.stage("features"):
-        features, labels = detect_features(index, graph.edges, catalogue)
+        features, labels = detect_features(
+            index, graph.edges, catalogue, prefilter=request.prefilter
+        )
+
+    with timings.stage("cycles"):  # when overlapped: only what is left to wait for
+        cycles = cycles_job.result()
 
     with timings.stage("couplings"):
         suppression_problems = unknown_suppressions(index)
@@ -190,12 +216,6 @@ def analyze(
         cache.problem if cache is not None else None,
         out,
     )
-
-
-def default_output_folder(project_name: str) -> Path:
-    """`reports/<project-name>`, the name made safe for a folder."""
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name).strip("-.") or "project"
-    return Path("reports") / name
 
 
 def _sources(root: str, index: ProjectIndex, proposal: Proposal) -> dict[str, str]:

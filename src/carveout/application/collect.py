@@ -9,7 +9,6 @@ scan kills its scanning process is found by rescanning alone, and becomes such a
 from __future__ import annotations
 
 import errno
-import gc
 import hashlib
 import logging
 import os
@@ -17,11 +16,11 @@ import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from carveout.adapters.fact_cache import FactCache, decode_facts, encode_facts
+from carveout.application.collector import collection_paused
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import ModuleKind, Project, SourceFile
 from carveout.stages.scan import scan_source
@@ -61,7 +60,7 @@ def collect_facts(
     `progress(done, total)` is called as files are scanned (not for cached ones).
     Facts are the same whichever way they were obtained.
     """
-    with _collection_paused():
+    with collection_paused():
         return _collect(project, cache, jobs, progress)
 
 
@@ -159,19 +158,6 @@ def _collect(
         scanned=len(to_scan),
         diagnostics=tuple(diagnostics),
     )
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Facts hold no reference cycles: while hundreds of thousands of them are decoded,
-    the cyclic garbage collector would only walk them again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _scan_all(

@@ -12,12 +12,20 @@ from enum import IntEnum
 from pathlib import Path
 
 from carveout import __version__
-from carveout.adapters.diagrams import render_dot, render_mermaid, render_service_dot, render_svg
+from carveout.adapters.diagrams import (
+    SvgLayout,
+    module_graph_view,
+    render_service_dot,
+    render_view_dot,
+    render_view_mermaid,
+    start_svg,
+)
 from carveout.adapters.html_report import render_html
-from carveout.adapters.json_output import import_edge_count, render_json
+from carveout.adapters.json_output import analysis_to_dict, import_edge_count, render_document
 from carveout.adapters.output_folder import write_artefacts
 from carveout.adapters.sarif import render_sarif
 from carveout.application.analyze import AnalysisRun
+from carveout.application.collector import collection_paused
 from carveout.domain.model import Analysis
 from carveout.stages.discover import missing_init_files
 
@@ -101,29 +109,8 @@ class RunSummary:
 
 def artefacts(analysis: Analysis, *, collapse_threshold: int = 150) -> dict[str, str]:
     """Every output file of an analysis: relative path -> text. Deterministic."""
-    module_dot = render_dot(analysis, threshold=collapse_threshold)
-    service_dot = render_service_dot(analysis)
-    svgs: dict[str, str | None] = {}
-    notes: dict[str, str] = {}
-    for name, source in (("services", service_dot), ("modules", module_dot)):
-        svg, problem = render_svg(source)
-        svgs[name] = svg
-        if problem:
-            notes[name] = problem
-
-    files = {
-        "index.html": render_html(analysis, svgs=svgs, notes=notes),
-        "analysis.json": render_json(analysis),
-        "couplings.sarif": render_sarif(analysis.couplings, tool_version=__version__),
-        "graph.dot": module_dot,
-        "services.dot": service_dot,
-        "graph.mmd": render_mermaid(analysis, threshold=collapse_threshold),
-    }
-    if analysis.rules is not None and analysis.rules.text:
-        files["importlinter.toml"] = analysis.rules.text
-    for generated in analysis.contracts:
-        files[generated.path] = generated.text
-    return files
+    with collection_paused():
+        return _artefacts(analysis, collapse_threshold)
 
 
 def publish(run: AnalysisRun, out: Path) -> RunSummary:
@@ -131,6 +118,49 @@ def publish(run: AnalysisRun, out: Path) -> RunSummary:
     files = artefacts(run.analysis, collapse_threshold=run.settings.collapse_threshold)
     write_artefacts(out, files)
     return RunSummary.of(run, out / "index.html")
+
+
+def _artefacts(analysis: Analysis, collapse_threshold: int) -> dict[str, str]:
+    # Graphviz lays the diagrams out in its own processes while the documents are built;
+    # the module graph's view is computed once for DOT and Mermaid, the document once for
+    # JSON and HTML.
+    layouts: dict[str, SvgLayout] = {}
+    try:
+        service_dot = render_service_dot(analysis)
+        layouts["services"] = start_svg(service_dot)
+        view = module_graph_view(analysis, threshold=collapse_threshold)
+        module_dot = render_view_dot(view)
+        layouts["modules"] = start_svg(module_dot)
+        document = analysis_to_dict(analysis)
+        files = {
+            "analysis.json": render_document(document),
+            "couplings.sarif": render_sarif(analysis.couplings, tool_version=__version__),
+            "graph.dot": module_dot,
+            "services.dot": service_dot,
+            "graph.mmd": render_view_mermaid(view),
+        }
+    except BaseException:
+        for layout in layouts.values():
+            layout.cancel()
+        raise
+
+    # The page embeds the diagrams, or says why one is missing.
+    svgs: dict[str, str | None] = {}
+    notes: dict[str, str] = {}
+    for name, layout in layouts.items():
+        svg, problem = layout.result()
+        svgs[name] = svg
+        if problem:
+            notes[name] = problem
+    files = {
+        "index.html": render_html(analysis, svgs=svgs, notes=notes, document=document),
+        **files,
+    }
+    if analysis.rules is not None and analysis.rules.text:
+        files["importlinter.toml"] = analysis.rules.text
+    for generated in analysis.contracts:
+        files[generated.path] = generated.text
+    return files
 
 
 def _reason_kind(reason: str) -> str:

@@ -7,16 +7,26 @@ packages `ProjectIndex.area` names): what stays inside one area moves with it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from carveout.domain.catalogue import Catalogue
-from carveout.domain.facts import MUTATING_METHODS, FileFacts, Guard, Origin, Scope
+from carveout.domain.facts import (
+    MUTATING_METHODS,
+    CallFact,
+    FileFacts,
+    Guard,
+    ImportFact,
+    ModuleGlobal,
+    Origin,
+    Scope,
+)
 from carveout.domain.model import (
     Capability,
     Coupling,
@@ -202,6 +212,11 @@ _SEND_VERBS = frozenset(
         "trigger",
     }
 )
+_SIGNAL_VERBS = _CONNECT_VERBS | _SEND_VERBS
+# enum members read once for the loops over every edge and import: `Origin.DYNAMIC` is a
+# class attribute look-up several times slower than a module global
+_DYNAMIC, _FRAMEWORK_STRING, _IMPORT = Origin.DYNAMIC, Origin.FRAMEWORK_STRING, Origin.IMPORT
+_FUNCTION = Scope.FUNCTION
 _INFRA_CLIENTS = frozenset(
     {
         "sqlalchemy.create_engine",
@@ -306,6 +321,28 @@ def coupling_sort_key(coupling: Coupling) -> tuple:
 # --- the detectors ------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class _ImportsToCheck:
+    """The import facts of one module that detectors look at, sorted out in one pass."""
+
+    # (fact, target module, imported name with re-exports followed) for the facts whose
+    # name a detector tracks: a name with a private part, a shared object, a table's class
+    tracked: list[tuple[ImportFact, str | None, str]] = field(default_factory=list)
+    dynamic: list[ImportFact] = field(default_factory=list)  # importlib and `__import__`
+
+
+@dataclass(slots=True)
+class _CallsToCheck:
+    """The calls of one module that detectors look at, sorted out in one pass (a big
+    monolith has hundreds of thousands of calls, and most concern no detector)."""
+
+    # dotted calls whose root the module binds, or that start with a project package:
+    # the only ones whose qualified name can reach a module-level object of the project
+    reaching: list[CallFact] = field(default_factory=list)
+    mutating: list[CallFact] = field(default_factory=list)  # `x.append(...)`, `x.clear()`
+    signalling: list[CallFact] = field(default_factory=list)  # `x.connect(...)`, `x.send()`
+
+
 class _Finder:
     def __init__(
         self,
@@ -317,19 +354,42 @@ class _Finder:
         ignored: frozenset[str],
     ) -> None:
         self.index = index
-        self.edges = [e for e in edges if not e.external and e.target in index.modules]
+        # the project edges the detectors look at, sorted out in one pass
+        on_paths = {pair for cycle in cycles for pair in itertools.pairwise(cycle.path)}
+        cycle_sources = {source for source, _ in on_paths}
+        self.cycle_edges: list[Edge] = []  # between consecutive modules of a cycle's path
+        self.function_imports: list[Edge] = []  # import statements inside function bodies
+        self.framework_edges: list[Edge] = []  # dotted strings a framework resolves
+        modules = index.modules
+        for edge in edges:
+            if edge.external or edge.target not in modules:
+                continue
+            if edge.source in cycle_sources and (edge.source, edge.target) in on_paths:
+                self.cycle_edges.append(edge)
+            if edge.origin is _FRAMEWORK_STRING:
+                self.framework_edges.append(edge)
+            elif edge.scope is _FUNCTION and edge.origin is _IMPORT:
+                self.function_imports.append(edge)
         self.cycles = cycles
         self.ignored = ignored
         self.capabilities: dict[str, set[Capability]] = defaultdict(set)
         for label in labels:
             self.capabilities[label.module].update(label.capabilities)
         self.clients = set(_INFRA_CLIENTS)
-        self.sdk_modules: tuple[str, ...] = ()
+        self.sdk_modules: frozenset[str] = frozenset()
         if catalogue is not None:
             self.clients.update(c for sdk in catalogue.sdks for c in sdk.clients)
-            self.sdk_modules = tuple(m for sdk in catalogue.sdks for m in sdk.modules)
+            self.sdk_modules = frozenset(m for sdk in catalogue.sdks for m in sdk.modules)
         self.found: list[Coupling] = []
+        # every detector walks the modules in this one order
+        self.modules: list[str] = sorted(index.files)
+        # answers that depend only on the index, each computed once per module
         self._object_cache: dict[str, tuple[str, str, int, str]] | None = None
+        self._areas: dict[str, str] = {}
+        self._table_cache: dict[str, tuple[str, str, int]] | None = None
+        self._calls: dict[str, _CallsToCheck] | None = None
+        self._imports: dict[str, _ImportsToCheck] | None = None
+        self._globals: dict[str, dict[str, ModuleGlobal]] = {}
 
     def run(self) -> tuple[Coupling, ...]:
         detectors = {
@@ -364,7 +424,71 @@ class _Finder:
         return self.index.facts.get(module) or FileFacts(lines=0)
 
     def area(self, module: str) -> str:
-        return self.index.area(module)
+        area = self._areas.get(module)
+        if area is None:
+            area = self._areas[module] = self.index.area(module)
+        return area
+
+    def imports_to_check(self, module: str) -> _ImportsToCheck:
+        """The module's import facts some detector looks at, in fact order."""
+        if self._imports is None:
+            self._imports = self._sort_imports()
+        return self._imports.get(module) or _ImportsToCheck()
+
+    def _sort_imports(self) -> dict[str, _ImportsToCheck]:
+        """`imports_to_check` of every module, in one pass over the imports."""
+        tracked_names = set(self._objects())
+        tracked_names.update(qualified for qualified, _, _ in self._tables().values())
+        resolve, follow = self.index.resolve_import, self.index.follow_reexports
+        top_levels = self.index.top_levels
+        found: dict[str, _ImportsToCheck] = {}
+        for module in self.modules:
+            found[module] = sorted_out = _ImportsToCheck()
+            for fact in self.facts(module).imports:
+                if fact.origin is _DYNAMIC:
+                    sorted_out.dynamic.append(fact)
+                if fact.name == "*":
+                    continue
+                resolved = resolve(module, fact)
+                qualified = resolved.qualified
+                if resolved.external is not None and qualified.partition(".")[0] not in top_levels:
+                    continue  # a third-party name: no project name follows from it
+                qualified = follow(qualified)
+                # a private part always shows as "._" (a cheap test before any split)
+                if "._" in qualified or qualified in tracked_names:
+                    sorted_out.tracked.append((fact, resolved.target, qualified))
+        return found
+
+    def calls_to_check(self, module: str) -> _CallsToCheck:
+        """The module's calls some detector looks at, in call order."""
+        if self._calls is None:
+            self._calls = {module: self._sort_calls(module) for module in self.modules}
+        return self._calls.get(module) or _CallsToCheck()
+
+    def _sort_calls(self, module: str) -> _CallsToCheck:
+        found = _CallsToCheck()
+        bound, top_levels = self.index.bindings(module), self.index.top_levels
+        for call in self.facts(module).calls:
+            if "." not in call.callee:
+                continue
+            parts = call.callee.split(".")
+            if parts[0] in bound or parts[0] in top_levels:
+                found.reaching.append(call)
+            if parts[-1] in MUTATING_METHODS:
+                found.mutating.append(call)
+            if parts[-1] in _SIGNAL_VERBS:
+                found.signalling.append(call)
+        return found
+
+    def global_named(self, module: str, name: str) -> ModuleGlobal | None:
+        """The first module-level assignment of `name` in `module`, if any."""
+        by_name = self._globals.get(module)
+        if by_name is None:
+            by_name = {}
+            for variable in self.facts(module).globals:
+                by_name.setdefault(variable.name, variable)
+            self._globals[module] = by_name
+        return by_name.get(name)
 
     def evidence(self, kind: str, module: str, line: int, text: str) -> Evidence | None:
         """Evidence at a module's line, or None when a comment there suppresses `kind`."""
@@ -409,7 +533,7 @@ class _Finder:
     # --- cycles and function-level imports ---------------------------------------------
 
     def import_cycles(self) -> None:
-        by_pair = _edges_by_pair(self.edges)
+        by_pair = _edges_by_pair(self.cycle_edges)
         for cycle in self.cycles:
             path = cycle.path
             if len(path) < 2:
@@ -449,13 +573,8 @@ class _Finder:
             for m in c.modules
         }
         found: dict[tuple[str, str], list[Edge]] = defaultdict(list)
-        for edge in self.edges:
-            if (
-                edge.scope is Scope.FUNCTION
-                and edge.origin is Origin.IMPORT
-                and edge.is_runtime
-                and edge.source != edge.target
-            ):
+        for edge in self.function_imports:
+            if edge.is_runtime and edge.source != edge.target:
                 found[(edge.source, edge.target)].append(edge)
         for (source, target), pair in sorted(found.items()):
             lines = sorted({e.line for e in pair})
@@ -495,16 +614,15 @@ class _Finder:
         """Private names (`_name`, or names inside `_private` modules) of one package
         imported, read or written from another package."""
         reached: dict[tuple[str, str], list[tuple[int, str, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
+        qualify = self.index.qualify
+        for module in self.modules:
             facts = self.facts(module)
-            for fact in facts.imports:
-                if fact.origin is not Origin.IMPORT or fact.name == "*":
+            for fact, target, qualified in self.imports_to_check(module).tracked:
+                if "._" not in qualified or fact.origin is not Origin.IMPORT:
                     continue
-                resolved = self.index.resolve_import(module, fact)
-                target = resolved.target
                 if target is None or target == module:
                     continue
-                names = _private_parts(self.index.follow_reexports(resolved.qualified))
+                names = _private_parts(qualified)
                 if names and self.area(module) != self.area(target):
                     written = f"{'.' * fact.level}{fact.module}"
                     text = (
@@ -513,19 +631,23 @@ class _Finder:
                         else f"import {fact.module}"
                     )
                     reached[(module, target)].append((fact.line, text, names[-1]))
-            chains = [(ref.line, ref.chain, ref.chain) for ref in facts.attribute_refs]
-            chains += [
-                (w.line, w.target, f"{w.target} ({w.via})")
-                for w in facts.attribute_writes
-                if w.via != "patch"
+            chains: list[tuple[int, str, str | None]] = [
+                (ref.line, ref.chain, None) for ref in facts.attribute_refs
             ]
-            for line, chain, text in chains:
-                split = self.split_owner(self.qualify(module, chain))
+            chains += [
+                (w.line, w.target, w.via) for w in facts.attribute_writes if w.via != "patch"
+            ]
+            for line, chain, via in chains:
+                qualified = qualify(module, chain)
+                if "._" not in qualified:
+                    continue  # no private part
+                split = self.split_owner(qualified)
                 if split is None or split[0] == module:
                     continue
                 owner = split[0]
-                names = _private_parts(f"{owner}.{split[1]}")
+                names = _private_parts(qualified)  # the owner, a dot and the rest
                 if names and self.area(module) != self.area(owner):
+                    text = chain if via is None else f"{chain} ({via})"
                     reached[(module, owner)].append((line, text, names[-1]))
         for (module, target), uses in sorted(reached.items()):
             names = sorted({name for _, _, name in uses})
@@ -547,7 +669,8 @@ class _Finder:
         a global rebound or mutated, or an attribute of a module-level object mutated."""
         writes: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         changes: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
+        qualify = self.index.qualify
+        for module in self.modules:
             facts = self.facts(module)
             for write in facts.attribute_writes:
                 qualified = (
@@ -565,11 +688,11 @@ class _Finder:
                 state = self._state(owner, rest, mutated=write.via in ("mutate", "item-assign"))
                 if state is not None:
                     changes[state].append((module, write.line, text))
-            for call in facts.calls:
-                receiver, _, method = call.callee.rpartition(".")
-                if method not in MUTATING_METHODS or not receiver or "." in receiver:
+            for call in self.calls_to_check(module).mutating:
+                receiver = call.callee.rpartition(".")[0]
+                if not receiver or "." in receiver:
                     continue  # chains through a module are recorded as writes by the scan
-                split = self.split_owner(self.qualify(module, receiver))
+                split = self.split_owner(qualify(module, receiver))
                 if split is None or split[0] == module:
                     continue
                 state = self._state(split[0], split[1], mutated=True)
@@ -587,8 +710,15 @@ class _Finder:
                 f"the write lands in another process and {owner} silently stops seeing it."
             )
             self.add("foreign-attribute-write", (module, owner), evidence, why)
-        for state, changed in sorted(changes.items()):
-            self._shared_state(state, changed)
+        # state changed only from its owner's package is no coupling
+        shared = {
+            state: changed
+            for state, changed in sorted(changes.items())
+            if not {self.area(m) for m, _, _ in changed} <= {self.area(self._state_owner(state))}
+        }
+        readers = self._state_readers(shared)
+        for state, changed in shared.items():
+            self._shared_state(state, changed, readers.get(state, []))
 
     def _state(self, owner: str, rest: str, *, mutated: bool) -> str | None:
         """The module-level state a write reaches: `owner.global` for a global rebound or
@@ -596,7 +726,7 @@ class _Finder:
         mutated in place; None for functions, classes, caches and plain object attributes
         assigned (those are attribute writes)."""
         head, _, tail = rest.partition(".")
-        variable = next((g for g in self.facts(owner).globals if g.name == head), None)
+        variable = self.global_named(owner, head)
         if variable is None:
             return None
         if variable.value_kind != "call":
@@ -605,10 +735,34 @@ class _Finder:
             return None
         return f"{owner}.{head}.{tail.split('.')[0]}"
 
-    def _shared_state(self, state: str, found: list[tuple[str, int, str]]) -> None:
-        owner = self.index.owner_module(state) or state
-        if {self.area(m) for m, _, _ in found} <= {self.area(owner)}:
-            return
+    def _state_readers(self, states: Iterable[str]) -> dict[str, list[tuple[str, int, str]]]:
+        """State -> (module, line, chain) for each attribute chain read that names the
+        state or something inside it, in module order: one pass over the reads."""
+        wanted = set(states)
+        readers: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+        if not wanted:
+            return readers
+        qualify = self.index.qualify
+        starts = tuple(wanted)
+        for module in self.modules:
+            for ref in self.facts(module).attribute_refs:
+                qualified = qualify(module, ref.chain)
+                if not qualified.startswith(starts):
+                    continue  # the common case, tested at C speed
+                for name in _prefixes(qualified):
+                    if name in wanted:
+                        readers[name].append((module, ref.line, ref.chain))
+        return readers
+
+    def _state_owner(self, state: str) -> str:
+        return self.index.owner_module(state) or state
+
+    def _shared_state(
+        self, state: str, found: list[tuple[str, int, str]], reads: list[tuple[str, int, str]]
+    ) -> None:
+        """Report `state`, changed from another package by the writes `found`, with the
+        modules other than its owner and writers that read it (`reads`)."""
+        owner = self._state_owner(state)
         path = state[len(owner) + 1 :]
         writers = sorted({m for m, _, _ in found})
         evidence = [
@@ -622,18 +776,11 @@ class _Finder:
                 )
             )
         readers = []
-        for module in sorted(self.index.files):
+        for module, line, chain in reads:
             if module == owner or module in writers:
                 continue
-            for ref in self.facts(module).attribute_refs:
-                qualified = self.qualify(module, ref.chain)
-                if qualified == state or qualified.startswith(state + "."):
-                    evidence.append(
-                        self.evidence(
-                            "shared-mutable-state", module, ref.line, f"{ref.chain} (read)"
-                        )
-                    )
-                    readers.append(module)
+            evidence.append(self.evidence("shared-mutable-state", module, line, f"{chain} (read)"))
+            readers.append(module)
         why = (
             f"{path} of {owner} is changed in place from {', '.join(writers)}"
             + (f" and read in {', '.join(sorted(set(readers)))}" if readers else "")
@@ -643,16 +790,14 @@ class _Finder:
         self.add("shared-mutable-state", (owner, *writers, *readers), evidence, why)
 
     def _global_line(self, module: str, name: str) -> int | None:
-        for variable in self.facts(module).globals:
-            if variable.name == name:
-                return variable.line
-        return None
+        variable = self.global_named(module, name)
+        return None if variable is None else variable.line
 
     # --- environment and configuration ---------------------------------------------------
 
     def shared_env_vars(self) -> None:
         readers: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
+        for module in self.modules:
             for read in self.facts(module).env_reads:
                 readers[read.variable].append((module, read.line, f"{read.via}({read.variable})"))
         for variable, found in sorted(readers.items()):
@@ -708,7 +853,7 @@ class _Finder:
     def _is_ai_client(self, constructor: str) -> bool:
         if constructor in _INFRA_CLIENTS:
             return False
-        return any(constructor == m or constructor.startswith(m + ".") for m in self.sdk_modules)
+        return self._is_sdk_name(constructor)
 
     # --- database tables ----------------------------------------------------------------
 
@@ -718,13 +863,11 @@ class _Finder:
             return
         by_class = {qualified: table for table, (qualified, _, _) in tables.items()}
         users: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
+        for module in self.modules:
             facts = self.facts(module)
-            for fact in facts.imports:
-                if fact.name in (None, "*") or fact.guard is Guard.TYPE_CHECKING:
+            for fact, _target, qualified in self.imports_to_check(module).tracked:
+                if fact.name is None or fact.guard is Guard.TYPE_CHECKING:
                     continue
-                resolved = self.index.resolve_import(module, fact)
-                qualified = self.index.follow_reexports(resolved.qualified)
                 table = by_class.get(qualified)
                 if table is not None and tables[table][1] != module:
                     users[table].append((module, fact.line, f"imports {fact.name}"))
@@ -759,8 +902,10 @@ class _Finder:
 
     def _tables(self) -> dict[str, tuple[str, str, int]]:
         """Table name -> (qualified model class, module, line) for ORM models and tables."""
+        if self._table_cache is not None:
+            return self._table_cache
         tables: dict[str, tuple[str, str, int]] = {}
-        for module in sorted(self.index.files):
+        for module in self.modules:
             facts = self.facts(module)
             for cls in facts.classes:
                 table = cls.table
@@ -786,6 +931,7 @@ class _Finder:
                                 call.strings[0].lower(),
                                 (f"{module}.{variable.name}", module, variable.line),
                             )
+        self._table_cache = tables
         return tables
 
     # --- shared objects: clients and caches ----------------------------------------------
@@ -797,21 +943,22 @@ class _Finder:
         if not objects:
             return
         users: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
-            facts = self.facts(module)
-            for fact in facts.imports:
-                if fact.name in (None, "*") or fact.guard is Guard.TYPE_CHECKING:
-                    continue
-                resolved = self.index.resolve_import(module, fact)
-                qualified = self.index.follow_reexports(resolved.qualified)
-                if qualified in objects and objects[qualified][1] != module:
+        qualify = self.index.qualify
+        for module in self.modules:
+            for fact, _target, qualified in self.imports_to_check(module).tracked:
+                if (
+                    qualified in objects
+                    and objects[qualified][1] != module
+                    and fact.name is not None
+                    and fact.guard is not Guard.TYPE_CHECKING
+                ):
                     users[qualified].append((module, fact.line, f"imports {fact.name}"))
-            for call in facts.calls:
-                if "." not in call.callee:
-                    continue
-                qualified = self.qualify(module, call.callee)
-                for name in _prefixes(qualified):
-                    if name in objects and objects[name][1] != module and name != qualified:
+            # `qualify` gives back a chain whose root the module does not bind (most calls:
+            # `self.x()`), so only the calls `reaching` can name a project object
+            for call in self.calls_to_check(module).reaching:
+                # the longest object that prefixes the name (but is not all of it)
+                for name in _proper_prefixes(qualify(module, call.callee)):
+                    if name in objects and objects[name][1] != module:
                         users[name].append((module, call.line, f"calls {call.callee}"))
                         break
         for name, found in sorted(users.items()):
@@ -853,7 +1000,7 @@ class _Finder:
         if self._object_cache is not None:
             return self._object_cache
         found: dict[str, tuple[str, str, int, str]] = {}
-        for module in sorted(self.index.files):
+        for module in self.modules:
             for variable in self.facts(module).globals:
                 if variable.value_kind != "call" or not variable.constructor:
                     continue
@@ -875,25 +1022,25 @@ class _Finder:
         if self.index.owner_module(constructor) is not None:
             return False
         top = constructor.split(".")[0]
-        sdk = any(constructor == m or constructor.startswith(m + ".") for m in self.sdk_modules)
+        sdk = self._is_sdk_name(constructor)
         return sdk and top not in ("torch",) and constructor.rsplit(".", 1)[-1][:1].isupper()
+
+    def _is_sdk_name(self, name: str) -> bool:
+        """Whether `name` is an AI SDK module or a name inside one."""
+        return any(prefix in self.sdk_modules for prefix in _prefixes(name))
 
     # --- dynamic imports and framework strings ---------------------------------------------
 
     def dynamic_imports(self) -> None:
         """Imports through importlib or `__import__`: of a project module named by a literal
         (or a literal prefix), or of a module named only at run time."""
-        for module in sorted(self.index.files):
+        for module in self.modules:
             facts = self.facts(module)
             targets: dict[tuple[str, ...], list[tuple[int, str]]] = defaultdict(list)
-            for fact in facts.imports:
-                if fact.origin is not Origin.DYNAMIC:
-                    continue
+            for fact in self.imports_to_check(module).dynamic:
                 if fact.is_prefix:
                     base = self.index.absolute_base(module, fact) or fact.module
-                    matched = tuple(
-                        m for m in sorted(self.index.files) if m.startswith(base) and m != module
-                    )
+                    matched = tuple(m for m in _starting_with(self.modules, base) if m != module)
                     if matched or base.split(".")[0] in self.index.top_levels:
                         targets[matched].append(
                             (fact.line, f"dynamic import of modules starting {base}")
@@ -920,9 +1067,7 @@ class _Finder:
 
     def framework_strings(self) -> None:
         found: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for edge in self.edges:
-            if edge.origin is not Origin.FRAMEWORK_STRING:
-                continue
+        for edge in self.framework_edges:
             if self.area(edge.source) == self.area(edge.target):
                 continue
             facts = self.facts(edge.source)
@@ -954,9 +1099,9 @@ class _Finder:
 
     def signals(self) -> None:
         uses: dict[str, list[tuple[str, str, int, str]]] = defaultdict(list)
-        for module in sorted(self.index.files):
+        for module in self.modules:
             facts = self.facts(module)
-            written = [(call.line, call.callee) for call in facts.calls]
+            written = [(c.line, c.callee) for c in self.calls_to_check(module).signalling]
             written += [(d.line, dec) for d in facts.definitions for dec in d.decorators]
             for line, callee in written:
                 receiver, _, verb = callee.rpartition(".")
@@ -966,7 +1111,7 @@ class _Finder:
                 if split is None or "." in split[1]:
                     continue
                 owner, name = split
-                variable = next((g for g in self.facts(owner).globals if g.name == name), None)
+                variable = self.global_named(owner, name)
                 if variable is None or variable.value_kind != "call":
                     continue
                 role = "connect" if verb in _CONNECT_VERBS else "send"
@@ -1003,14 +1148,14 @@ class _Finder:
         """Modules named like a standard-library module: at the top level they replace it
         for every import; inside a package they do so for scripts run from their folder
         and for any code that puts the folder on the path."""
-        for module in sorted(self.index.files):
+        for module in self.modules:
             name = module.rsplit(".", 1)[-1]
             if name not in _STDLIB or name.startswith("_"):
                 continue
             evidence = [self.evidence("stdlib-shadowing", module, 1, f"module {module}")]
             importers = []
             if "." not in module:
-                for other in sorted(self.index.files):
+                for other in self.modules:
                     for fact in self.facts(other).imports:
                         if (
                             other != module
@@ -1074,6 +1219,23 @@ def _prefixes(qualified: str) -> list[str]:
     """`a.b.c` -> [`a.b.c`, `a.b`, `a`], longest first."""
     parts = qualified.split(".")
     return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+
+
+def _proper_prefixes(qualified: str) -> Iterator[str]:
+    """`a.b.c` -> `a.b`, `a`: `_prefixes` without the name itself, sliced at each dot
+    instead of split and joined."""
+    end = len(qualified)
+    while (end := qualified.rfind(".", 0, end)) >= 0:
+        yield qualified[:end]
+
+
+def _starting_with(names: Sequence[str], prefix: str) -> Sequence[str]:
+    """The names of the sorted `names` that start with `prefix` (a range of them, found
+    by bisection instead of a scan)."""
+    start = end = bisect.bisect_left(names, prefix)
+    while end < len(names) and names[end].startswith(prefix):
+        end += 1
+    return names[start:end]
 
 
 def _sql_tables(value: str) -> set[str]:

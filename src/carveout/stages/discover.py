@@ -188,7 +188,17 @@ def invisible_modules(project: Project) -> frozenset[str]:
         if module in project.namespace_packages
     }
     every = {f.module for f in project.files} | set(project.namespace_packages)
-    return frozenset(m for m in every if m in blind or any(m.startswith(b + ".") for b in blind))
+    return frozenset(m for m in every if _in_or_below(m, blind))
+
+
+def _in_or_below(module: str, packages: set[str]) -> bool:
+    """Whether `module` is one of `packages` or inside one (one look-up per dotted prefix)."""
+    end = module.find(".")
+    while end != -1:
+        if module[:end] in packages:
+            return True
+        end = module.find(".", end + 1)
+    return module in packages
 
 
 def module_name(relative: Path) -> str | None:

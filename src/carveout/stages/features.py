@@ -12,10 +12,11 @@ import logging
 import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import Literal
 
 from carveout.domain.catalogue import CallRule, Catalogue, Endpoint, ModelFamily, Sdk
 from carveout.domain.facts import CallFact, Definition, FileFacts, ModuleGlobal
@@ -166,7 +167,11 @@ class CallProfile:
 
 
 def detect_features(
-    index: ProjectIndex, edges: Sequence[Edge], catalogue: Catalogue
+    index: ProjectIndex,
+    edges: Sequence[Edge],
+    catalogue: Catalogue,
+    *,
+    prefilter: bool = True,
 ) -> tuple[tuple[AiFeature, ...], tuple[ModuleLabel, ...]]:
     """The AI features of the project and the capability labels of its modules.
 
@@ -185,21 +190,25 @@ def detect_features(
     point) are never orchestration: they are shared infrastructure.
     One feature per capability found, with modules, entry points reaching them through
     runtime edges, providers, models, env vars, config keys and evidence, all sorted.
+    With `prefilter` the provider detectors read only the modules `provider_modules`
+    lets through; the result is the same without it, only slower.
     """
-    matcher = _Matcher(index, catalogue)
-    hits = _provider_hits(index, matcher)
+    readers = provider_modules(index, catalogue) if prefilter else None
+    matcher = _Matcher(index, catalogue, readers.factories if readers else None)
+    hits = _provider_hits(index, matcher, readers)
 
     direct: dict[str, set[Capability]] = defaultdict(set)
     for hit in hits:
         direct[hit.module].update(hit.capabilities)
     direct = {m: caps for m, caps in direct.items() if caps}
-    wiring = _wiring_roots(index, edges, direct)
+    links = _RuntimeLinks(edges, index)
+    wiring = _wiring_roots(index, links.imports, direct)
     entries = entry_modules(index)
     provider_calls: Counter[tuple[str, Capability]] = Counter(
         (hit.module, capability) for hit in hits for capability in hit.capabilities
     )
     orchestration = _orchestration(
-        index, edges, direct, entries, _CallGraph(index, hits), provider_calls
+        index, links, direct, entries, _CallGraph(index, hits), provider_calls
     )
     labels = _labels(direct, orchestration, provider_calls)
 
@@ -211,7 +220,7 @@ def detect_features(
         for capability in capabilities:
             members[capability].add(module)
 
-    graph = _runtime_graph(edges, index.modules)
+    graph = links.importers
     features = []
     for capability in Capability:
         modules = members.get(capability)
@@ -227,8 +236,43 @@ def detect_features(
 def call_profiles(index: ProjectIndex, catalogue: Catalogue) -> dict[str, CallProfile]:
     """Every project module's place in the call graph the orchestration rules read (see
     `detect_features`): what its units work for and what other modules call it for."""
-    graph = _CallGraph(index, _provider_hits(index, _Matcher(index, catalogue)))
+    readers = provider_modules(index, catalogue)
+    hits = _provider_hits(index, _Matcher(index, catalogue, readers.factories), readers)
+    graph = _CallGraph(index, hits)
     return {module: graph.profile(module) for module in sorted(index.files)}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderModules:
+    """The modules the per-module provider detectors read when pre-filtered.
+
+    `sdk`: modules where a name can normalise to an SDK name (SDK calls, base classes and
+    decorators); `factories`: modules that may define a function building an SDK client
+    or importing a module dynamically; `endpoints`: modules holding a string that matches
+    an AI endpoint. Every other module gives those detectors nothing.
+    """
+
+    sdk: frozenset[str]
+    factories: frozenset[str]
+    endpoints: frozenset[str]
+
+
+def provider_modules(index: ProjectIndex, catalogue: Catalogue) -> ProviderModules:
+    """The text pre-filter: which modules can hold a provider hit, read from their facts
+    and the index's name resolution only, never skipping a module that could.
+
+    The matcher turns a written name into an SDK name only in these ways, and the test
+    follows each with the index's own qualification: the name is an SDK name as written
+    (`openai.OpenAI`, bound or not); it qualifies to one through imports of any scope,
+    star imports and re-exports (`from app.llm import client`); it leads to a
+    module-level instance whose constructor does, or is a project factory or a dynamic
+    import (whose literal becomes the instance: `client = get_client()`); or a call
+    builds an SDK client or imports a module dynamically in the module (an instance for
+    local names), or calls a project factory. A factory is a function with such a call.
+    Past a module-level instance, any continuation of the chain is assumed. An endpoint
+    hit needs a string matching an endpoint pattern, which is tested as is.
+    """
+    return _ProviderReach(index, catalogue).modules()
 
 
 def config_reads(index: ProjectIndex, module: str) -> tuple[ConfigRead, ...]:
@@ -342,7 +386,13 @@ class _ModelUse:
 class _Matcher:
     """Normalises qualified names through module-level clients and matches the catalogue."""
 
-    def __init__(self, index: ProjectIndex, catalogue: Catalogue) -> None:
+    def __init__(
+        self,
+        index: ProjectIndex,
+        catalogue: Catalogue,
+        factory_modules: Collection[str] | None = None,
+    ) -> None:
+        """`factory_modules` limits the search for factories (all modules when None)."""
         self.index = index
         self.catalogue = catalogue
         self.endpoints = [(re.compile(e.pattern), e) for e in catalogue.endpoints]
@@ -353,8 +403,10 @@ class _Matcher:
         self._models: dict[str, tuple[_ModelUse, ...]] = {}
         self._normalised: dict[tuple[str, str], str] = {}
         self._sdks = {module: sdk for sdk in reversed(catalogue.sdks) for module in sdk.modules}
+        self._sdk_tops = frozenset(module.split(".")[0] for module in self._sdks)
+        self._http_tops = frozenset(prefix.partition(".")[0] for prefix in self.http_prefixes)
         self.factories: dict[str, str] = {}
-        self.factories = self._find_factories()
+        self.factories = self._find_factories(factory_modules)
         self._normalised.clear()  # names normalised before the factories were known
 
     # --- SDK calls ---------------------------------------------------------------------
@@ -398,6 +450,8 @@ class _Matcher:
     def sdk_for(self, qualified: str) -> Sdk | None:
         """The SDK owning a qualified name: the longest module prefix of the catalogue."""
         parts = qualified.split(".")
+        if parts[0] not in self._sdk_tops:
+            return None  # every catalogue module starts with one of these
         for end in range(len(parts), 0, -1):
             sdk = self._sdks.get(".".join(parts[:end]))
             if sdk is not None:
@@ -440,10 +494,10 @@ class _Matcher:
             self._globals[module] = cached
         return cached
 
-    def _find_factories(self) -> dict[str, str]:
+    def _find_factories(self, modules: Collection[str] | None) -> dict[str, str]:
         """Project functions that build one SDK client: `pkg.llm.get_client` -> instance."""
         made: dict[str, set[str]] = defaultdict(set)
-        for module in sorted(self.index.files):
+        for module in sorted(self.index.files if modules is None else modules):
             facts = self.index.facts.get(module)
             if facts is None:
                 continue
@@ -586,6 +640,8 @@ class _Matcher:
         return False
 
     def is_http(self, qualified: str) -> bool:
+        if qualified.partition(".")[0] not in self._http_tops:
+            return False  # every prefix starts with one of these
         return any(qualified == p or qualified.startswith(p + ".") for p in self.http_prefixes)
 
     def _route_and_url_strings(
@@ -628,15 +684,188 @@ class _Matcher:
         return cached
 
 
-def _provider_hits(index: ProjectIndex, matcher: _Matcher) -> list[_Hit]:
-    """The SDK and endpoint hits of every parsed module, module by module."""
+def _provider_hits(
+    index: ProjectIndex, matcher: _Matcher, readers: ProviderModules | None
+) -> list[_Hit]:
+    """The SDK and endpoint hits of every parsed module, module by module; with `readers`,
+    each detector reads only the modules it lets through."""
     hits: list[_Hit] = []
     for module in sorted(index.files):
         facts = index.facts.get(module)
-        if facts is not None and facts.parsed:
+        if facts is None or not facts.parsed:
+            continue
+        if readers is None or module in readers.sdk:
             hits.extend(matcher.sdk_hits(module, facts))
+        if readers is None or module in readers.endpoints:
             hits.extend(matcher.endpoint_hits(module, facts))
     return hits
+
+
+# --- the text pre-filter ---------------------------------------------------------------------
+
+# the first parts of the dynamic importers' names
+_DYNAMIC_ROOTS = frozenset({"importlib", "builtins", "__import__"})
+
+_Key = tuple[str, str] | Literal[True] | None
+_Node = tuple[str, str, str]
+
+
+class _ProviderReach:
+    """The walk behind `provider_modules`, over (kind, module, name) nodes.
+
+    A "G" node is a module-level instance whose instance may matter to the matcher (an SDK
+    client, a literal it imports dynamically, a factory's product); an "F" node a function
+    that may build an SDK client or import a module dynamically (a factory candidate); a
+    "P" node (name "") a module whose SDK matching may find something. A name written in
+    a module qualifies, as the matcher qualifies it, to an SDK name or a dynamic importer
+    (its key is True), to a name under a G or F pair (its key is that pair), or to
+    anything else (None). A node is live when one of its names has key True or leads to a
+    live pair of a kind that matters to it (a factory is one through its calls to clients
+    and importers, never through its calls to other factories), and an instance made by a
+    function named like `importlib.import_module` is live as the matcher takes its
+    literal. Each fact is read once; the live nodes are found by a walk from the sources.
+    """
+
+    def __init__(self, index: ProjectIndex, catalogue: Catalogue) -> None:
+        self.index = index
+        self.catalogue = catalogue
+        self.sdk_tops = frozenset(
+            name.partition(".")[0] for sdk in catalogue.sdks for name in sdk.modules + sdk.clients
+        )
+        # the first parts of the names that matter: an SDK, an importer, a project name (a
+        # name starting otherwise has key None)
+        self.tops = self.sdk_tops | _DYNAMIC_ROOTS | index.top_levels
+        self.live: set[_Node] = set()
+        self._pending: list[_Node] = []
+        self._waiting: dict[_Node, list[_Node]] = defaultdict(list)
+        self._keys: dict[str, _Key] = {}
+        self._names: dict[str, frozenset[str]] = {}
+
+    def modules(self) -> ProviderModules:
+        endpoints = [re.compile(e.pattern) for e in self.catalogue.endpoints]
+        matching: dict[str, bool] = {}
+        endpoint_modules = set()
+        for module in sorted(self.index.files):
+            facts = self.index.facts.get(module)
+            if facts is None or not facts.parsed:
+                continue
+            self._read(module, facts)
+            for string in facts.strings:
+                value = string.value
+                if "/" not in value:
+                    continue
+                found = matching.get(value)
+                if found is None:
+                    found = matching[value] = any(p.search(value) for p in endpoints)
+                if found:
+                    endpoint_modules.add(module)
+                    break
+        while self._pending:
+            for node in self._waiting.pop(self._pending.pop(), ()):
+                self._reach(node)
+        return ProviderModules(
+            sdk=frozenset(module for kind, module, _ in self.live if kind == "P"),
+            factories=frozenset(module for kind, module, _ in self.live if kind == "F"),
+            endpoints=frozenset(endpoint_modules),
+        )
+
+    def _read(self, module: str, facts: FileFacts) -> None:
+        """Register what each node of the module needs: the names it writes."""
+        bindings = self.index.bindings(module)
+        reads: _Node = ("P", module, "")
+        functions = {d.name for d in facts.definitions if d.kind != "class"}
+        # a module writes the same chain many times: each is keyed once, and each key a
+        # function writes is registered once
+        keys: dict[str, _Key] = {}
+        factory_keys: dict[str, set[_Key]] = defaultdict(set)
+        for call in facts.calls:
+            callee = call.callee
+            if callee in keys:
+                key = keys[callee]
+            else:
+                key = keys[callee] = self._written_key(bindings, module, callee)
+                if key is not None:
+                    self._needs(reads, key, "GF")
+            if key is not None and call.in_function in functions:
+                factory_keys[call.in_function].add(key)
+        for function, used in factory_keys.items():
+            # a factory builds through a name that normalises to a client or an importer
+            for key in used:
+                self._needs(("F", module, function), key, "G")
+        written = [base for cls in facts.classes for base in cls.bases]
+        written += [decorator for d in facts.definitions for decorator in d.decorators]
+        for name in written:
+            self._needs(reads, self._written_key(bindings, module, name), "GF")
+        for variable in facts.globals:
+            if variable.value_kind == "call" and variable.constructor:
+                instance: _Node = ("G", module, variable.name)
+                qualified = self.index.qualify(module, variable.constructor)
+                if qualified.endswith("importlib.import_module"):
+                    self._reach(instance)  # the matcher takes its literal for the instance
+                self._needs(instance, self._key(qualified), "GF")
+
+    def _written_key(self, bindings: Mapping[str, str], module: str, written: str) -> _Key:
+        """The key of a written chain, qualified as `_Matcher.normalise` qualifies it."""
+        if "(" in written:
+            head, _, rest = written.partition("(")
+            if "." not in rest.partition(")")[0]:
+                written = head
+        root, dot, rest = written.partition(".")
+        bound = bindings.get(root)
+        if bound is None:
+            # an unbound root qualifies to itself
+            return self._key(written) if root in self.tops else None
+        top = bound.partition(".")[0]
+        if top not in self.index.top_levels:
+            # a name outside the project follows no re-export: it qualifies to itself
+            return self._key(bound + dot + rest) if top in self.tops else None
+        return self._key(self.index.qualify(module, written))
+
+    def _key(self, qualified: str) -> _Key:
+        if qualified in self._keys:
+            return self._keys[qualified]
+        top = qualified.partition(".")[0]
+        key: _Key = None
+        if top in self.sdk_tops or qualified in _DYNAMIC_IMPORTERS:
+            key = True
+        elif top in self.index.top_levels:  # no project module lies under another name
+            owner = self.index.owner_module(qualified)
+            if owner is not None and owner != qualified:
+                name = qualified[len(owner) + 1 :].partition(".")[0]
+                if name in self._nodes_of(owner):
+                    key = (owner, name)
+        self._keys[qualified] = key
+        return key
+
+    def _nodes_of(self, module: str) -> frozenset[str]:
+        """The names of a module that can be G or F nodes: module-level instances and
+        functions (a name under any other can never be live)."""
+        names = self._names.get(module)
+        if names is None:
+            facts = self.index.facts.get(module)
+            names = frozenset(
+                [g.name for g in facts.globals if g.value_kind == "call" and g.constructor]
+                + [d.name for d in facts.definitions if d.kind != "class"]
+                if facts is not None
+                else ()
+            )
+            self._names[module] = names
+        return names
+
+    def _needs(self, node: _Node, key: _Key, kinds: str) -> None:
+        """`node` is live when `key` is True or the pair under one of `kinds` is live."""
+        if key is None:
+            return
+        if key is True:
+            self._reach(node)
+        elif node not in self.live:
+            for kind in kinds:
+                self._waiting[(kind, key[0], key[1])].append(node)
+
+    def _reach(self, node: _Node) -> None:
+        if node not in self.live:
+            self.live.add(node)
+            self._pending.append(node)
 
 
 # --- labels and features ---------------------------------------------------------------------
@@ -644,7 +873,7 @@ def _provider_hits(index: ProjectIndex, matcher: _Matcher) -> list[_Hit]:
 
 def _orchestration(
     index: ProjectIndex,
-    edges: Sequence[Edge],
+    links: _RuntimeLinks,
     direct: Mapping[str, set[Capability]],
     entries: Mapping[str, str],
     calls: _CallGraph,
@@ -658,7 +887,7 @@ def _orchestration(
     direct module) or its only one (an orchestration module); callers count by it. A
     module whose calls into a capability's direct modules all miss the capability (the
     chat function of a module that also embeds) does not drive that capability."""
-    graph = _ImportGraph(index, edges, entries)
+    graph = _ImportGraph(index, links, entries)
     capabilities = sorted(
         {c for caps in direct.values() for c in caps} - {Capability.LOCAL_INFERENCE},
         key=_capability_order,
@@ -667,10 +896,19 @@ def _orchestration(
     direct_members = {c: set(m) for c, m in members.items()}
     orchestration: dict[str, set[Capability]] = defaultdict(set)
     shared = _shared_infrastructure(index, graph)
+    # the modules whose main capability is each one, and those whose main one is another
     mainly: dict[Capability, set[str]] = defaultdict(set)
+    others: dict[Capability, set[str]] = defaultdict(set)
+
+    def mainly_serves(module: str, capability: Capability) -> None:
+        mainly[capability].add(module)
+        for other in capabilities:
+            if other is not capability:
+                others[other].add(module)
+
     for module, caps in direct.items():
         if module not in shared:
-            mainly[_main_capability(module, caps, provider_calls)].add(module)
+            mainly_serves(module, _main_capability(module, caps, provider_calls))
     candidates = [m for m in sorted(index.files) if m not in direct and m not in shared]
 
     # what the module's functions do, and what other modules call them for
@@ -680,9 +918,10 @@ def _orchestration(
             members[capability].add(module)
             orchestration[module].add(capability)
         if len(served) == 1:
-            mainly[next(iter(served))].add(module)
+            mainly_serves(module, next(iter(served)))
 
     # who imports and calls the module, and which package it sits in
+    by_interface = _interface_capabilities(graph.interfaces, entries, direct)
     for by_package in (False, True):
         ai_areas = graph.ai_areas(members) if by_package else set()
         changed = True
@@ -693,14 +932,15 @@ def _orchestration(
                     if module in members[capability]:
                         continue
                     drives = not calls.misses(module, capability, direct_members[capability])
-                    others = {m for c, ms in mainly.items() if c is not capability for m in ms}
                     importers = graph.importers.get(module, set())
                     serves = (
                         graph.serves(module, capability, members, direct_members, drives=drives)
-                        or graph.serves_interface(module, capability, direct)
-                        or calls.used_by(module, mainly[capability], others, importers, shared)
+                        or capability in by_interface.get(module, ())
+                        or calls.used_by(
+                            module, mainly[capability], others[capability], importers, shared
+                        )
                         or (
-                            index.area(module) in ai_areas
+                            graph.areas[module] in ai_areas
                             and graph.serves_package(module, capability, members, direct_members)
                         )
                     )
@@ -708,29 +948,25 @@ def _orchestration(
                         members[capability].add(module)
                         orchestration[module].add(capability)
                         if len(orchestration[module]) == 1:
-                            mainly[capability].add(module)
+                            mainly_serves(module, capability)
                         changed = True
     return dict(orchestration)
 
 
 def _wiring_roots(
-    index: ProjectIndex, edges: Sequence[Edge], direct: dict[str, set[Capability]]
+    index: ProjectIndex, imports: Mapping[str, set[str]], direct: dict[str, set[Capability]]
 ) -> dict[str, set[Capability]]:
     """Take out of `direct` the capabilities of composition roots that wire several
     features (a module building the application object at module level that imports
     direct modules of at least two capabilities), for each capability some other module
     implements; return them. Such a module's provider calls stay evidence of the feature
     (and it is among its entry points), but the module belongs to no feature."""
-    imported: dict[str, set[str]] = defaultdict(set)
-    for edge in edges:
-        if edge.is_runtime and edge.source != edge.target:
-            imported[edge.source].add(edge.target)
     builders = sorted(m for m in direct if _builds_application(index, m))
     wiring: dict[str, set[Capability]] = {}
     for module in builders:
         wired = {
             c
-            for target in imported.get(module, ())
+            for target in imports.get(module, ())
             for c in direct.get(target, set())
             if target not in builders and c is not Capability.LOCAL_INFERENCE
         }
@@ -777,9 +1013,10 @@ def _shared_infrastructure(index: ProjectIndex, graph: _ImportGraph) -> set[str]
         facts = index.facts.get(module)
         if facts is None:
             continue
-        areas = {index.area(user) for user in graph.importers.get(module, ())}
-        if len(areas) > 1 and any(cls.table for cls in facts.classes):
-            shared.add(module)
+        if any(cls.table for cls in facts.classes):
+            areas = {graph.areas[user] for user in graph.importers.get(module, ())}
+            if len(areas) > 1:
+                shared.add(module)
         if _builds_application(index, module):
             shared.add(module)
     return shared
@@ -807,6 +1044,7 @@ class _CallGraph:
             if module in index.files
         }
         self._names = {module: {d.name for d in units} for module, units in self.units.items()}
+        self._instances: dict[tuple[str, str], tuple[str, str] | None] = {}
         self.callees: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         # module -> unit name -> call sites in other modules that reach it
         self.inbound: dict[str, Counter[str]] = defaultdict(Counter)
@@ -819,6 +1057,8 @@ class _CallGraph:
         for module in sorted(self.units):
             self._add_calls(module)
         self.reach = self._reach(self._providers(hits))
+        # the modules with a unit that reaches a capability: no other one serves any
+        self._reaching = {module for module, _ in self.reach}
 
     def served(self, module: str, is_entry: bool) -> set[Capability]:
         """The capabilities a module serves through its calls.
@@ -831,6 +1071,8 @@ class _CallGraph:
         In either count, it serves the capabilities that more than half of those AI units
         or call sites reach.
         """
+        if module not in self._reaching:
+            return set()  # no unit of it works for a capability, no call into it reaches one
         work = self._work(module)
         public = [n for n in sorted(work) if not n.startswith("_")] or sorted(work)
         working = [work[n] for n in public if work[n]]
@@ -911,11 +1153,23 @@ class _CallGraph:
     def _add_calls(self, module: str) -> None:
         facts = self.index.facts[module]
         bindings = self.index.bindings(module)
+        top_levels = self.index.top_levels
+        reached: dict[str, tuple[str, str] | None] = {}  # a module calls one name many times
         for call in facts.calls:
             caller = call.in_function
-            if caller is None or call.callee.split(".")[0] not in bindings:
+            if caller is None:
                 continue
-            target = self._unit_of(module, call.callee)
+            callee = call.callee
+            if callee in reached:
+                target = reached[callee]
+            else:
+                bound = bindings.get(callee.partition(".")[0])
+                # a name bound outside the project qualifies outside it: no unit
+                if bound is None or bound.partition(".")[0] not in top_levels:
+                    target = None
+                else:
+                    target = self._unit_of(module, callee)
+                reached[callee] = target
             if target is None or target == (module, caller):
                 continue
             self.callees[(module, caller)].add(target)
@@ -929,12 +1183,21 @@ class _CallGraph:
     def _unit_of(self, module: str, callee: str) -> tuple[str, str] | None:
         """The project unit a call written in `module` reaches, or None."""
         qualified = self.index.qualify(module, callee)
+        if qualified.partition(".")[0] not in self.index.top_levels:
+            return None  # outside the project
         owner = self.index.owner_module(qualified)
         if owner is None or owner == qualified:
             return None
         head = qualified[len(owner) + 1 :].partition(".")[0]
         if head in self._names.get(owner, ()):
             return (owner, head)
+        key = (owner, head)
+        if key not in self._instances:
+            self._instances[key] = self._instance_unit(owner, head)
+        return self._instances[key]
+
+    def _instance_unit(self, owner: str, head: str) -> tuple[str, str] | None:
+        """The project unit a module-level instance `owner.head` is made by, or None."""
         for variable in _facts(self.index, owner).globals:
             if variable.name == head and variable.value_kind == "call" and variable.constructor:
                 made = self.index.qualify(owner, variable.constructor)
@@ -989,24 +1252,26 @@ class _ImportGraph:
     """Runtime import edges between project modules, for the orchestration rules."""
 
     def __init__(
-        self, index: ProjectIndex, edges: Sequence[Edge], entries: Mapping[str, str]
+        self, index: ProjectIndex, links: _RuntimeLinks, entries: Mapping[str, str]
     ) -> None:
         self.index = index
         self.entries = entries
-        self.importers: dict[str, set[str]] = defaultdict(set)
-        self.imports: dict[str, set[str]] = defaultdict(set)
-        for edge in edges:
-            if edge.is_runtime and edge.source != edge.target and edge.target in index.files:
-                self.importers[edge.target].add(edge.source)
-                self.imports[edge.source].add(edge.target)
+        # (a module's importers are the same whether or not importers of namespace
+        # packages are kept)
+        self.importers = links.importers
+        self.imports = links.imports
+        self.areas = _Areas(index)
         self.interfaces = _interfaces(index)
         self.infrastructure = {
             module
             for module in index.files
             if is_config_module(module)
-            or len({index.area(i) for i in self.importers.get(module, ()) if i not in entries})
+            or len({self.areas[i] for i in self.importers.get(module, ()) if i not in entries})
             >= _INFRASTRUCTURE_AREAS
         }
+        self._packages: dict[str, set[str]] = defaultdict(set)
+        for module in index.files:
+            self._packages[module.rpartition(".")[0]].add(module)
 
     def serves(
         self,
@@ -1029,8 +1294,9 @@ class _ImportGraph:
             for u in users
             if u in self.entries and self.imports.get(u, set()) & direct[capability]
         }
-        inner = own - self.entries.keys()
-        if users & inner and users <= inner | serving_entries:
+        # (the users among the capability's inner modules, found without walking them all)
+        inner_users = {u for u in users if u in own and u not in self.entries}
+        if inner_users and all(u in inner_users or u in serving_entries for u in users):
             return True
         needs = self.imports.get(module, set())
         if not drives or not needs & direct[capability]:
@@ -1038,7 +1304,7 @@ class _ImportGraph:
         for need in needs - own - self.infrastructure:
             if self.importers.get(need, set()) != {module}:
                 return False
-        return not users & (self._others(members, capability) - own)
+        return not _in_other_feature(users - own, members, capability)
 
     def serves_package(
         self,
@@ -1053,8 +1319,7 @@ class _ImportGraph:
         they are the surface of their package, not a feature's inside."""
         if self.index.is_package(module) or module in self.entries:
             return False
-        package = module.rpartition(".")[0]
-        in_package = {m for m in self.index.files if m.rpartition(".")[0] == package}
+        in_package = self._packages[module.rpartition(".")[0]]
         package_capabilities = {
             c
             for c, modules in direct.items()
@@ -1068,26 +1333,7 @@ class _ImportGraph:
         needs = self.imports.get(module, set())
         if not (users | needs) & own:
             return False
-        others = self._others(members, capability) - members[capability]
-        return not (users | needs) & others
-
-    def serves_interface(
-        self, module: str, capability: Capability, direct: Mapping[str, set[Capability]]
-    ) -> bool:
-        """It defines, or implements, a project base class that at least two direct
-        modules of the capability implement, and no direct module of another one does
-        (the vector-store adapters of one interface, the interface itself)."""
-        if module in self.entries:
-            return False
-        for base_module, implementers in self.interfaces:
-            if module != base_module and module not in implementers:
-                continue
-            doing = [direct[m] - {Capability.LOCAL_INFERENCE} for m in implementers if m in direct]
-            if sum(1 for caps in doing if capability in caps) >= 2 and all(
-                caps == {capability} for caps in doing
-            ):
-                return True
-        return False
+        return not _in_other_feature((users | needs) - members[capability], members, capability)
 
     def ai_areas(self, members: Mapping[Capability, set[str]]) -> set[str]:
         """Areas where at least half of the plain modules implement some capability."""
@@ -1096,14 +1342,40 @@ class _ImportGraph:
         for module in self.index.files:
             if self.index.is_package(module):
                 continue
-            count = totals[self.index.area(module)]
+            count = totals[self.areas[module]]
             count[0] += 1
             count[1] += module in labelled
         return {area for area, (total, ai) in totals.items() if ai * 2 >= total}
 
-    @staticmethod
-    def _others(members: Mapping[Capability, set[str]], capability: Capability) -> set[str]:
-        return set().union(*(m for c, m in members.items() if c is not capability))
+
+def _interface_capabilities(
+    interfaces: Sequence[tuple[str, set[str]]],
+    entries: Mapping[str, str],
+    direct: Mapping[str, set[Capability]],
+) -> dict[str, set[Capability]]:
+    """Per module, the capabilities it serves by an interface (entry modules aside): it
+    defines, or implements, a project base class (see `_interfaces`) that at least two
+    direct modules of the capability implement, and no direct module of another one does
+    (the vector-store adapters of one interface, the interface itself)."""
+    served: dict[str, set[Capability]] = defaultdict(set)
+    for base_module, implementers in interfaces:
+        doing = [direct[m] - {Capability.LOCAL_INFERENCE} for m in implementers if m in direct]
+        for capability in {c for caps in doing for c in caps}:
+            if sum(1 for caps in doing if capability in caps) >= 2 and all(
+                caps == {capability} for caps in doing
+            ):
+                for module in {base_module} | implementers:
+                    if module not in entries:
+                        served[module].add(capability)
+    return served
+
+
+def _in_other_feature(
+    modules: set[str], members: Mapping[Capability, set[str]], capability: Capability
+) -> bool:
+    """Whether one of `modules` is a member of a capability other than `capability`."""
+    others = [m for c, m in members.items() if c is not capability]
+    return any(module in other for module in modules for other in others)
 
 
 def _interfaces(index: ProjectIndex) -> list[tuple[str, set[str]]]:
@@ -1196,13 +1468,34 @@ def _models_for(uses: Iterable[_ModelUse], capability: Capability, local: bool) 
     return found
 
 
-def _runtime_graph(edges: Sequence[Edge], modules: frozenset[str]) -> dict[str, set[str]]:
-    """Reverse adjacency of runtime edges between project modules: target -> sources."""
-    reverse: dict[str, set[str]] = defaultdict(set)
-    for edge in edges:
-        if edge.is_runtime and edge.target in modules and edge.source != edge.target:
-            reverse[edge.target].add(edge.source)
-    return reverse
+class _RuntimeLinks:
+    """The runtime edges between two different modules, read once: `imports` maps a
+    source to its targets among the project's files, `importers` a project module
+    (namespace packages included) to its sources."""
+
+    def __init__(self, edges: Sequence[Edge], index: ProjectIndex) -> None:
+        self.imports: dict[str, set[str]] = defaultdict(set)
+        self.importers: dict[str, set[str]] = defaultdict(set)
+        for edge in edges:
+            source, target = edge.source, edge.target
+            if source == target or target not in index.modules or not edge.is_runtime:
+                continue
+            self.importers[target].add(source)
+            if target in index.files:
+                self.imports[source].add(target)
+
+
+class _Areas(dict[str, str]):
+    """`ProjectIndex.area` of each module asked for, computed once (the orchestration rules
+    ask it for every importer of every module)."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, module: str) -> str:
+        area = self[module] = self.index.area(module)
+        return area
 
 
 def _reaching(reverse: Mapping[str, set[str]], targets: Iterable[str]) -> set[str]:

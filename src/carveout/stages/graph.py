@@ -8,11 +8,11 @@ questions they answer, but not in runtime cycles (`Edge.is_runtime`).
 from __future__ import annotations
 
 import heapq
+import itertools
 import posixpath
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import networkx as nx
 
@@ -22,7 +22,14 @@ from carveout.stages.discover import plugin_groups
 from carveout.stages.resolve import ProjectIndex, is_stdlib
 
 _IMPORT_TIME_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL, Scope.CLASS})
-_Node = TypeVar("_Node", str, int)  # a module, or its number in the cycle searches
+# enum members read once (`Origin.IMPLICIT_PARENT` costs a slow class attribute lookup)
+_IMPLICIT_PARENT, _EXACT, _CANDIDATE = (
+    Origin.IMPLICIT_PARENT,
+    Confidence.EXACT,
+    Confidence.CANDIDATE,
+)
+# an edge's fields in the order of `Edge.sort_key`
+_EdgeFields = tuple[str, str, int, Origin, Scope, Guard, Confidence, bool, bool]
 # a dotted string ending in one of these names a file, not a module ("config.yaml")
 # fmt: off
 _FILE_SUFFIXES = frozenset({
@@ -56,7 +63,8 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
     standard-library module (`stdlib-shadow`).
     """
     modules = _modules(index)
-    edges: set[Edge] = set()
+    edges = _EdgeSet(index)
+    ordered: list[Edge] = []
     diagnostics: list[Diagnostic] = []
     plugin_targets = _plugin_targets(index)
     for name in sorted(index.files):
@@ -66,7 +74,7 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
         path = index.files[name].path
         extra_roots = _extra_roots(index, name)
         for fact in facts.imports:
-            edges.update(_edges_of_import(index, name, path, fact, extra_roots, diagnostics))
+            _add_import(edges, name, path, fact, extra_roots, diagnostics)
         for dynamic in facts.dynamic_imports:
             diagnostics.append(
                 Diagnostic(
@@ -77,14 +85,21 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
                     "dynamic-import",
                 )
             )
-        strings = list(_framework_string_edges(index, name))
-        edges.update(strings)
+        strings = list(_framework_string_targets(index, name))
+        for target, line in strings:
+            edges.add(name, target, line, origin=Origin.FRAMEWORK_STRING)
         if strings:
             diagnostics.extend(_unresolved_dotted_strings(index, name, path))
-        edges.update(_entry_point_edges(index, name, plugin_targets))
+        for target, line in _entry_point_targets(index, name, plugin_targets):
+            edges.add(
+                name, target, line, origin=Origin.ENTRY_POINT, confidence=Confidence.CANDIDATE
+            )
+        # every edge found for this module starts at it, and modules come in name order
+        ordered.extend(edges.take_records())
     diagnostics.extend(_stdlib_shadows(index))
-    ordered = tuple(sorted(edges, key=lambda edge: edge.sort_key))
-    return ModuleGraph(modules, ordered, tuple(sorted(set(diagnostics), key=_diagnostic_key)))
+    return ModuleGraph(
+        modules, tuple(ordered), tuple(sorted(set(diagnostics), key=_diagnostic_key))
+    )
 
 
 def find_cycles(edges: Sequence[Edge]) -> tuple[Cycle, ...]:
@@ -97,25 +112,27 @@ def find_cycles(edges: Sequence[Edge]) -> tuple[Cycle, ...]:
     starts and ends with the same module. Breaking edges are chosen greedily, each the edge
     on most of the component's remaining (sampled) cycles, so the list is ranked.
     """
-    runtime = nx.DiGraph()
-    import_time = nx.DiGraph()
+    runtime_pairs: set[tuple[str, str]] = set()
+    import_time_pairs: set[tuple[str, str]] = set()
     for edge in edges:
-        if not edge.is_runtime or edge.source == edge.target:
+        if edge.source == edge.target or not edge.is_runtime:
             continue
-        runtime.add_edge(edge.source, edge.target)
+        pair = (edge.source, edge.target)
+        runtime_pairs.add(pair)
         if edge.scope in _IMPORT_TIME_SCOPES:
-            import_time.add_edge(edge.source, edge.target)
+            import_time_pairs.add(pair)
+    runtime = _Digraph.of(runtime_pairs)
+    import_time = _Digraph.of(import_time_pairs, runtime.names)
 
     cycles = []
-    for component in nx.strongly_connected_components(runtime):
+    for component in _components(runtime.successors):
         if len(component) < 2:
             continue
-        members = tuple(sorted(component))
-        sub = runtime.subgraph(members)
-        timed = import_time.subgraph(members)
-        deferred = nx.is_directed_acyclic_graph(timed)
+        sub = runtime.restricted(component)
+        timed = import_time.restricted(component)
+        deferred = all(len(inner) < 2 for inner in _components(timed.successors))
         path = _shortest_cycle(sub if deferred else timed)
-        cycles.append(Cycle(members, path, deferred, _breaking_edges(sub)))
+        cycles.append(Cycle(sub.names, path, deferred, _breaking_edges(sub)))
     return tuple(sorted(cycles, key=lambda c: c.modules))
 
 
@@ -157,25 +174,91 @@ def _modules(index: ProjectIndex) -> tuple[Module, ...]:
     return tuple(sorted(found, key=lambda m: m.name))
 
 
-def _edges_of_import(
-    index: ProjectIndex,
+class _EdgeSet:
+    """The edges found so far, each kept as a tuple of its fields in the order of
+    `Edge.sort_key` (members of a str-valued enum compare as their values, so the tuples
+    sort as the records do). `from m import a, b, c` gives one edge per name, all the same:
+    duplicates are dropped before a record is built (a big monolith has a hundred thousand
+    edges or more)."""
+
+    def __init__(self, index: ProjectIndex) -> None:
+        self.index = index
+        self.found: set[_EdgeFields] = set()
+        self._parents: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def add(
+        self,
+        source: str,
+        target: str,
+        line: int,
+        scope: Scope = Scope.MODULE,
+        guard: Guard = Guard.NONE,
+        origin: Origin = Origin.IMPORT,
+        confidence: Confidence = Confidence.EXACT,
+        external: bool = False,
+        canonical: bool = True,
+    ) -> None:
+        """Add an edge; the arguments are `Edge`'s fields, with the same defaults."""
+        self.found.add(
+            (source, target, line, origin, scope, guard, confidence, external, canonical)
+        )
+
+    def add_parents(
+        self, importer: str, target: str, line: int, scope: Scope, guard: Guard, below: str = ""
+    ) -> None:
+        """Importing `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` first: implicit-parent
+        edges to the regular packages above `target` (below the folder `below` when the
+        import went through a folder put on the path). Namespace packages run no code."""
+        parents = self._parents.get((target, below))
+        if parents is None:
+            parents = _parent_packages(self.index, target, below)
+            self._parents[(target, below)] = parents
+        for parent in parents:
+            if parent != importer:
+                self.found.add(
+                    (importer, parent, line, _IMPLICIT_PARENT, scope, guard, _EXACT, False, True)
+                )
+
+    def take_records(self) -> list[Edge]:
+        """The edges found so far as records, in the order of `Edge.sort_key`; the set is
+        left empty."""
+        found, self.found = self.found, set()
+        return [
+            Edge(source, target, line, scope, guard, origin, confidence, external, canonical)
+            for (
+                source,
+                target,
+                line,
+                origin,
+                scope,
+                guard,
+                confidence,
+                external,
+                canonical,
+            ) in sorted(found)
+        ]
+
+
+def _add_import(
+    edges: _EdgeSet,
     importer: str,
     path: str,
     fact: ImportFact,
     extra_roots: tuple[str, ...],
     diagnostics: list[Diagnostic],
-) -> Iterable[Edge]:
-    scope, guard, origin = fact.scope, fact.guard, fact.origin
+) -> None:
+    index = edges.index
+    line, scope, guard, origin = fact.line, fact.scope, fact.guard, fact.origin
 
     # a literal prefix (f"app.plugins_{n}"): candidate edges to every module it can name
     if fact.is_prefix:
         base = index.absolute_base(importer, fact)
         matches = sorted(m for m in index.files if base and m.startswith(base) and m != importer)
         for module in matches:
-            yield Edge(
+            edges.add(
                 importer,
                 module,
-                fact.line,
+                line,
                 origin=Origin.DYNAMIC,
                 confidence=Confidence.CANDIDATE,
                 scope=scope,
@@ -184,7 +267,7 @@ def _edges_of_import(
         diagnostics.append(
             Diagnostic(
                 path,
-                fact.line,
+                line,
                 f"dynamic import of a name starting with '{base or fact.module}': "
                 f"{len(matches)} project module(s) match, linked as candidates",
                 "dynamic-import",
@@ -194,85 +277,49 @@ def _edges_of_import(
 
     resolved = index.resolve_import(importer, fact)
     if resolved.unresolved and resolved.target is None:
-        diagnostics.append(Diagnostic(path, fact.line, resolved.unresolved, "unresolved-import"))
+        diagnostics.append(Diagnostic(path, line, resolved.unresolved, "unresolved-import"))
         # a missing (or compiled) module: the packages above it still run
-        yield from _parents(index, importer, resolved.qualified, fact.line, scope, guard)
+        edges.add_parents(importer, resolved.qualified, line, scope, guard)
         return
     if resolved.external is not None:
         rerooted = _through_extra_roots(index, resolved.qualified, extra_roots)
         if rerooted is not None:
             prefix, found = rerooted
-            yield Edge(
-                importer,
-                found,
-                fact.line,
-                origin=origin,
-                canonical=False,
-                scope=scope,
-                guard=guard,
+            edges.add(
+                importer, found, line, origin=origin, canonical=False, scope=scope, guard=guard
             )
-            yield from _parents(index, importer, found, fact.line, scope, guard, below=prefix)
+            edges.add_parents(importer, found, line, scope, guard, below=prefix)
             return
-        if not is_stdlib(resolved.external) and "?" in extra_roots:
+        if "?" in extra_roots and not is_stdlib(resolved.external):
             diagnostics.append(
                 Diagnostic(
                     path,
-                    fact.line,
+                    line,
                     f"import of {resolved.qualified} may resolve through a sys.path change "
                     "carveout cannot fold to a constant",
                     "unresolved-import",
                 )
             )
-        yield Edge(
-            importer,
-            resolved.external,
-            fact.line,
-            origin=origin,
-            external=True,
-            scope=scope,
-            guard=guard,
-        )
+        edges.add(importer, resolved.external, line, scope, guard, origin, _EXACT, True, True)
         return
     if resolved.unresolved:
-        diagnostics.append(Diagnostic(path, fact.line, resolved.unresolved, "unresolved-import"))
+        diagnostics.append(Diagnostic(path, line, resolved.unresolved, "unresolved-import"))
     target = resolved.target
     if target is None or target == importer:
         return
-    confidence = Confidence.CANDIDATE if resolved.unresolved else Confidence.EXACT
-    yield Edge(
-        importer,
-        target,
-        fact.line,
-        origin=origin,
-        confidence=confidence,
-        canonical=resolved.canonical,
-        scope=scope,
-        guard=guard,
-    )
+    confidence = _CANDIDATE if resolved.unresolved else _EXACT
+    edges.add(importer, target, line, scope, guard, origin, confidence, False, resolved.canonical)
     # reached through an inner folder on the path: only the parents under that folder run
-    yield from _parents(index, importer, target, fact.line, scope, guard, below=resolved.through)
+    edges.add_parents(importer, target, line, scope, guard, below=resolved.through)
 
 
-def _parents(
-    index: ProjectIndex,
-    importer: str,
-    target: str,
-    line: int,
-    scope: Scope,
-    guard: Guard,
-    below: str = "",
-) -> Iterable[Edge]:
-    """Importing `a.b.c` runs `a/__init__.py` and `a/b/__init__.py` first: implicit-parent
-    edges to the regular packages above `target` (below the folder `below` when the import
-    went through a folder put on the path). Namespace packages run no code."""
+def _parent_packages(index: ProjectIndex, target: str, below: str) -> tuple[str, ...]:
+    """The regular packages above `target` whose `__init__.py` runs when it is imported,
+    deepest first (only those under the package `below` when it is given)."""
     parts = target.split(".")
     skip = below.count(".") + 1 if below else 0
-    for end in range(len(parts) - 1, skip, -1):
-        parent = ".".join(parts[:end])
-        if parent != importer and parent in index.files:
-            yield Edge(
-                importer, parent, line, origin=Origin.IMPLICIT_PARENT, scope=scope, guard=guard
-            )
+    parents = (".".join(parts[:end]) for end in range(len(parts) - 1, skip, -1))
+    return tuple(parent for parent in parents if parent in index.files)
 
 
 def _extra_roots(index: ProjectIndex, module: str) -> tuple[str, ...]:
@@ -326,21 +373,23 @@ def _through_extra_roots(
     return None
 
 
-def _framework_string_edges(index: ProjectIndex, module: str) -> Iterable[Edge]:
-    """Dotted strings naming a project module or an attribute of one ("billing.apps.X")."""
+def _framework_string_targets(index: ProjectIndex, module: str) -> Iterable[tuple[str, int]]:
+    """(module, line) of each dotted string naming a project module or an attribute of one
+    ("billing.apps.X")."""
     facts = index.facts[module]
     for string in facts.strings:
         value = string.value.replace(":", ".")
-        if "." not in value or "/" in value or not all(p.isidentifier() for p in value.split(".")):
+        head, dot, _ = value.partition(".")
+        if not dot or head not in index.top_levels or "/" in value:
             continue
-        if value.split(".")[0] not in index.top_levels:
+        if not all(p.isidentifier() for p in value.split(".")):
             continue
         owner = index.owner_module(value)
         if owner is None or owner == module or owner in index.project.namespace_packages:
             continue
         if owner == value.split(".")[0] and value.count(".") > 1:
             continue  # only the top-level package matched: the rest names nothing known
-        yield Edge(module, owner, string.line, origin=Origin.FRAMEWORK_STRING)
+        yield owner, string.line
 
 
 def _unresolved_dotted_strings(
@@ -373,23 +422,18 @@ def _plugin_targets(index: ProjectIndex) -> dict[str, tuple[str, ...]]:
     return plugin_groups(index.project)
 
 
-def _entry_point_edges(
+def _entry_point_targets(
     index: ProjectIndex, module: str, plugin_targets: dict[str, tuple[str, ...]]
-) -> Iterable[Edge]:
+) -> Iterable[tuple[str, int]]:
     """A module naming an entry-point group by string (`entry_points(group="acme.plugins")`)
-    loads that group's plugins: candidate edges to the plugin modules of the project."""
+    loads that group's plugins: (plugin module, line) for candidate edges to the plugin
+    modules of the project."""
     if not plugin_targets:
         return
     for string in index.facts[module].strings:
         for target in plugin_targets.get(string.value, ()):
             if target != module:
-                yield Edge(
-                    module,
-                    target,
-                    string.line,
-                    origin=Origin.ENTRY_POINT,
-                    confidence=Confidence.CANDIDATE,
-                )
+                yield target, string.line
 
 
 def _stdlib_shadows(index: ProjectIndex) -> Iterable[Diagnostic]:
@@ -409,138 +453,285 @@ def _stdlib_shadows(index: ProjectIndex) -> Iterable[Diagnostic]:
         yield Diagnostic(file.path, 1, f"module {name}: {where}", "stdlib-shadow")
 
 
-def _shortest_cycle(graph: nx.DiGraph) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class _Digraph:
+    """Modules numbered in name order, each with its successors as a sorted list of numbers.
+
+    The cycle searches run on these plain lists: many times faster than networkx views, and
+    independent of insertion or hash order. Number order is name order, so ties broken by
+    number are broken by name.
+    """
+
+    names: tuple[str, ...]
+    successors: list[list[int]]
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, str]], names: Sequence[str] = ()) -> _Digraph:
+        """The graph of (source, target) pairs over `names` (default: the pairs' modules)."""
+        pairs = set(pairs)
+        if not names:
+            names = sorted({module for pair in pairs for module in pair})
+        number = {name: position for position, name in enumerate(names)}
+        successors: list[list[int]] = [[] for _ in names]
+        for source, target in pairs:
+            successors[number[source]].append(number[target])
+        for targets in successors:
+            targets.sort()
+        return cls(tuple(names), successors)
+
+    def restricted(self, nodes: Sequence[int]) -> _Digraph:
+        """The subgraph on `nodes` (in increasing order), numbered again from 0."""
+        return _Digraph(
+            tuple(self.names[node] for node in nodes), _restricted(self.successors, nodes)
+        )
+
+
+def _shortest_cycle(graph: _Digraph) -> tuple[str, ...]:
     """A shortest cycle of `graph` (first in name order among the shortest), closed: the
     first module is repeated at the end."""
-    successors = _sorted_successors(graph)
+    names, successors = graph.names, graph.successors
     predecessors = _predecessors(successors)
 
     # two modules importing each other: nothing is shorter, and the first such pair wins
-    for start, targets in successors.items():
+    for start, targets in enumerate(successors):
         mutual = set(targets).intersection(predecessors[start])
         if mutual:
-            return (start, min(mutual), start)
+            return (names[start], names[min(mutual)], names[start])
 
-    best: list[str] | None = None
-    for start in successors:
-        parents = _search_back(successors, start, predecessors[start])
-        for source in predecessors[start]:
+    best: list[int] | None = None
+    sets = _successor_sets(successors)
+    for start, sources in enumerate(predecessors):
+        parents = _search_back(sets, start, _bits(sources, len(names)))
+        for source in sources:
             if source in parents:
-                path = _path_to(parents, source)
+                path = _path_to(parents, start, source)
                 if best is None or len(path) + 1 < len(best):
                     best = [*path, start]
-    return tuple(best or ())
+    return tuple(names[node] for node in best or ())
 
 
-def _breaking_edges(graph: nx.DiGraph) -> tuple[tuple[str, str], ...]:
+def _breaking_edges(graph: _Digraph) -> tuple[tuple[str, str], ...]:
     """A greedy set of edges whose removal leaves `graph` acyclic, most-breaking first.
 
     Each round takes the shortest cycle through every edge still on a cycle, then picks
     edges one at a time, each the one on most of the cycles not yet broken (ties by name),
     until all are broken; rounds repeat while a cycle remains. The exact minimum is NP-hard.
     """
-    remaining = nx.DiGraph(graph)
-    chosen: list[tuple[str, str]] = []
+    size = len(graph.names)
+    # an edge is the number source * size + target (so number order is name order), and
+    # its rank the one int edge - count * span: the smallest rank is the edge on most
+    # cycles, ties going to the first edge (comparing ints is faster than tuples)
+    span = size * size
+    remaining = [list(targets) for targets in graph.successors]
+    chosen: list[int] = []
     cycles = _short_cycles(remaining)
     while cycles:
         # how many unbroken cycles each edge is on, kept up to date as cycles break
-        counts: Counter[tuple[str, str]] = Counter()
-        holding: dict[tuple[str, str], list[int]] = {}
+        counts = Counter(itertools.chain.from_iterable(cycles))
+        holding: defaultdict[int, list[int]] = defaultdict(list)
         for number, cycle in enumerate(cycles):
             for edge in cycle:
-                counts[edge] += 1
-                holding.setdefault(edge, []).append(number)
-        ranked = [(-count, edge) for edge, count in counts.items()]
+                holding[edge].append(number)
+        # ranks may be stale (an edge's count only drops): a stale one is put back with the
+        # edge's count, so the first rank that is up to date is the best edge; once more
+        # counts have dropped than there are ranks, the ranks are made again (the first
+        # pick of a big monolith breaks nearly every cycle)
+        ranked = [edge - count * span for edge, count in counts.items()]
         heapq.heapify(ranked)
         broken = [False] * len(cycles)
-        while counts:
-            negative, edge = heapq.heappop(ranked)
-            if counts.get(edge) != -negative:
-                continue  # a stale rank: the edge's count has dropped since
+        unbroken = len(cycles)
+        dropped = 0
+        while unbroken:
+            negative, edge = divmod(ranked[0], span)
+            count = counts[edge]
+            if count != -negative:
+                if count:
+                    heapq.heapreplace(ranked, edge - count * span)
+                else:
+                    heapq.heappop(ranked)
+                continue
+            heapq.heappop(ranked)
             chosen.append(edge)
-            remaining.remove_edge(*edge)
+            remaining[edge // size].remove(edge % size)
             for number in holding[edge]:
-                if broken[number]:
-                    continue
-                broken[number] = True
-                for other in cycles[number]:
-                    counts[other] -= 1
-                    if counts[other]:
-                        heapq.heappush(ranked, (-counts[other], other))
-                    else:
-                        del counts[other]
+                if not broken[number]:
+                    broken[number] = True
+                    unbroken -= 1
+                    for other in cycles[number]:
+                        counts[other] -= 1
+                    dropped += len(cycles[number])
+            if dropped > len(ranked):
+                ranked = [edge - count * span for edge, count in counts.items() if count]
+                heapq.heapify(ranked)
+                dropped = 0
         cycles = _short_cycles(remaining)
-    return tuple(chosen)
+    return tuple((graph.names[edge // size], graph.names[edge % size]) for edge in chosen)
 
 
-def _short_cycles(graph: nx.DiGraph) -> list[frozenset[tuple[str, str]]]:
-    """The shortest cycle through each edge that lies on a cycle, as sets of edges
-    (sorted, duplicates removed). Among equally short paths, a breadth-first search that
-    takes successors in name order decides."""
-    found: set[tuple[str, ...]] = set()
-    for component in nx.strongly_connected_components(graph):
+def _short_cycles(successors: list[list[int]]) -> list[list[int]]:
+    """The shortest cycle through each edge that lies on a cycle, as lists of edges
+    (numbered as in `_breaking_edges`; duplicates removed). Among equally short paths, a
+    breadth-first search that takes successors in name order decides. The order of the
+    list does not matter to `_breaking_edges`: its picks depend only on the counts."""
+    size = len(successors)
+    found: set[tuple[int, ...]] = set()
+    for component in _components(successors):
         if len(component) < 2:
             continue
-        # modules as numbers in name order: the searches run on plain lists of ints
-        names = sorted(component)
-        number = {name: position for position, name in enumerate(names)}
-        successors = {
-            number[name]: sorted(number[t] for t in graph.successors(name) if t in component)
-            for name in names
-        }
-        predecessors = _predecessors(successors)
-        for start in successors:
-            parents = _search_back(successors, start, predecessors[start])
-            for last in predecessors[start]:
-                cycle = _path_to(parents, last)
+        whole = len(component) == size  # numbered as in `successors` already
+        local = successors if whole else _restricted(successors, component)
+        predecessors = _predecessors(local)
+        sets = _successor_sets(local)
+        for start, sources in enumerate(predecessors):
+            parents = _search_back(sets, start, _bits(sources, len(local)))
+            for last in sources:
+                cycle = _path_to(parents, start, last)
+                if not whole:
+                    cycle = [component[node] for node in cycle]
                 first = cycle.index(min(cycle))
-                found.add(tuple(names[n] for n in cycle[first:] + cycle[:first]))
-    return [frozenset(zip(cycle, cycle[1:] + cycle[:1], strict=True)) for cycle in sorted(found)]
+                found.add(tuple(cycle[first:] + cycle[:first]))
+    return [
+        [
+            source * size + target
+            for source, target in zip(cycle, cycle[1:] + cycle[:1], strict=True)
+        ]
+        for cycle in found
+    ]
 
 
-def _sorted_successors(graph: nx.DiGraph) -> dict[str, list[str]]:
-    """Plain adjacency lists in name order (searches over them are many times faster than
-    over networkx views, and do not depend on insertion or hash order)."""
-    return {node: sorted(graph.successors(node)) for node in sorted(graph.nodes)}
+def _components(successors: list[list[int]]) -> list[list[int]]:
+    """The strongly connected components (Tarjan's algorithm, without recursion), each as
+    a sorted list of node numbers."""
+    size = len(successors)
+    index = [-1] * size
+    low = [0] * size
+    on_stack = [False] * size
+    stack: list[int] = []
+    found: list[list[int]] = []
+    counter = 0
+    for root in range(size):
+        if index[root] >= 0:
+            continue
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        # the depth-first path: each node with an iterator over the successors left to see
+        work = [(root, iter(successors[root]))]
+        while work:
+            node, targets = work[-1]
+            for target in targets:
+                if index[target] < 0:
+                    index[target] = low[target] = counter
+                    counter += 1
+                    stack.append(target)
+                    on_stack[target] = True
+                    work.append((target, iter(successors[target])))
+                    break
+                if on_stack[target] and index[target] < low[node]:
+                    low[node] = index[target]
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component.append(member)
+                        if member == node:
+                            break
+                    found.append(sorted(component))
+    return found
 
 
-def _predecessors(successors: dict[_Node, list[_Node]]) -> dict[_Node, list[_Node]]:
-    """Reverse adjacency lists, in node order."""
-    predecessors: dict[_Node, list[_Node]] = {node: [] for node in successors}
-    for node, targets in successors.items():
+def _restricted(successors: list[list[int]], nodes: Sequence[int]) -> list[list[int]]:
+    """The successor lists of the subgraph on `nodes` (in increasing order), numbered again
+    from 0."""
+    local = {node: position for position, node in enumerate(nodes)}
+    return [[local[t] for t in successors[node] if t in local] for node in nodes]
+
+
+def _predecessors(successors: list[list[int]]) -> list[list[int]]:
+    """Reverse adjacency lists, in number order."""
+    predecessors: list[list[int]] = [[] for _ in successors]
+    for node, targets in enumerate(successors):
         for target in targets:
             predecessors[target].append(node)
     return predecessors
 
 
-def _search_back(
-    successors: dict[_Node, list[_Node]], start: _Node, wanted: list[_Node]
-) -> dict[_Node, _Node | None]:
-    """Breadth-first from `start` until every module of `wanted` is reached: the parent
-    of each module reached (its first discoverer), so paths are the breadth-first ones."""
-    parents: dict[_Node, _Node | None] = {start: None}
-    missing = set(wanted)
-    missing.discard(start)
-    left = len(missing)
-    queue = [start]
-    for node in queue:
-        if not left:
-            break
-        for target in successors[node]:
-            if target not in parents:
-                parents[target] = node
-                queue.append(target)
-                if target in missing:
-                    left -= 1
-    return parents
+# Breadth-first searches hold sets of modules as ints used as bit sets: module v of n is
+# bit n - 1 - v, so that the lowest-numbered module of a set is its highest bit. One `&`
+# then finds every successor not seen yet, instead of a Python loop over the successors
+# (a module that imports every integration has thousands), and only the modules the search
+# goes on from are taken out of the sets one by one. On homeassistant (5,709 searches in
+# a 5,635-module component) a search goes on from about 90 modules but sees about 1,900:
+# 7x faster than the plain search over lists, which `tests/test_graph_perf.py` compares.
 
 
-def _path_to(parents: dict[_Node, _Node | None], end: _Node) -> list[_Node]:
-    path = []
-    node: _Node | None = end
-    while node is not None:
-        path.append(node)
+def _bits(nodes: Iterable[int], size: int) -> int:
+    top = size - 1
+    bits = 0
+    for node in nodes:
+        bits |= 1 << (top - node)
+    return bits
+
+
+def _successor_sets(successors: list[list[int]]) -> list[int]:
+    return [_bits(targets, len(successors)) for targets in successors]
+
+
+def _search_back(sets: list[int], start: int, wanted: int) -> dict[int, int]:
+    """Breadth-first from `start` (successors in number order) until every module of the
+    set `wanted` is reached. Returns the parent (first discoverer) of each module of
+    `wanted` reached and of each module the search went on from, so that the paths to
+    the wanted modules are the breadth-first ones; `start` is its own parent. (A module's
+    first discoverer is known once it is reached: going on would change no such path.)"""
+    top = len(sets) - 1
+    parents = {start: start}
+    unseen = ((1 << len(sets)) - 1) ^ (1 << (top - start))
+    missing = wanted & unseen
+    if not missing:
+        return parents
+    # the queue: the modules each expanded module saw first, in the order of expansion
+    queue: list[tuple[int, int]] = []
+    taken = 0
+    owner, rest = start, 0
+    node = start
+    while True:
+        fresh = sets[node] & unseen
+        if fresh:
+            unseen ^= fresh
+            queue.append((node, fresh))
+            found = fresh & missing
+            if found:
+                missing ^= found
+                while found:
+                    bit = found.bit_length() - 1
+                    found ^= 1 << bit
+                    parents[top - bit] = node
+                if not missing:
+                    return parents
+        # the next module in the queue: the lowest of the current set, else the next set
+        while not rest:
+            if taken == len(queue):
+                return parents
+            owner, rest = queue[taken]
+            taken += 1
+        bit = rest.bit_length() - 1
+        rest ^= 1 << bit
+        node = top - bit
+        parents[node] = owner
+
+
+def _path_to(parents: dict[int, int], start: int, end: int) -> list[int]:
+    path = [end]
+    node = end
+    while node != start:
         node = parents[node]
+        path.append(node)
     path.reverse()
     return path
 

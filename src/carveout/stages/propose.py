@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from carveout.domain.model import (
     Capability,
@@ -114,13 +116,18 @@ def propose_services(
             )
 
     # Services with their blockers, and the metrics of the whole partition.
+    crossing = [
+        (source, target, weight)
+        for (source, target), weight in graph.weights.items()
+        if part_of[source] != part_of[target]
+    ]
     services = tuple(
         Service(
             name=group.name,
             modules=tuple(sorted(m for m in names if part_of[m] == group.name)),
             ai_capabilities=group.capabilities,
             surface=(),
-            blockers=_blockers(group.name, part_of, graph, couplings),
+            blockers=_blockers(group.name, part_of, crossing, couplings),
         )
         for group in sorted(groups, key=lambda g: g.name)
     )
@@ -176,43 +183,49 @@ def service_surface(
 
 @dataclass(frozen=True)
 class _ImportGraph:
-    """Runtime import statements between project modules, counted per (source, target)."""
+    """Runtime import statements between project modules, counted per (source, target).
+
+    The order of the mappings is not defined: every use sums, sorts or picks by a key.
+    """
 
     weights: Mapping[tuple[str, str], int]
-    neighbours: Mapping[str, Mapping[str, int]]  # both directions, summed
+    imports: Mapping[str, Mapping[str, int]]  # what a module imports, how many times
     importers: Mapping[str, Mapping[str, int]]  # who imports a module, how many times
 
     @classmethod
     def build(cls, names: Sequence[str], edges: Iterable[Edge]) -> _ImportGraph:
         known = set(names)
-        weights: Counter[tuple[str, str]] = Counter()
-        ignored = 0
-        for edge in edges:
-            if not edge.is_runtime or edge.source == edge.target:
-                continue
-            if edge.source in known and edge.target in known:
-                weights[(edge.source, edge.target)] += 1
-            else:
-                ignored += 1
-        if ignored:
-            logger.debug("ignored %d runtime edges naming modules outside the project", ignored)
-
-        neighbours: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        importers: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        for (source, target), weight in weights.items():
-            neighbours[source][target] += weight
-            neighbours[target][source] += weight
-            importers[target][source] += weight
-        return cls(
-            weights=dict(sorted(weights.items())), neighbours=neighbours, importers=importers
+        # Counter counts an iterable in C (no Python-level `+=` per import statement)
+        counted = Counter(
+            (edge.source, edge.target)
+            for edge in edges
+            if not edge.external and edge.source != edge.target and edge.is_runtime
         )
+        weights: dict[tuple[str, str], int] = {}
+        imports: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        importers: defaultdict[str, dict[str, int]] = defaultdict(dict)
+        for (source, target), weight in counted.items():
+            if source in known and target in known:
+                weights[(source, target)] = weight
+                imports[source][target] = weight
+                importers[target][source] = weight
+        if len(weights) < len(counted):
+            ignored = sum(counted.values()) - sum(weights.values())
+            logger.debug("ignored %d runtime edges naming modules outside the project", ignored)
+        return cls(weights=weights, imports=imports, importers=importers)
+
+    def neighbours(self, module: str) -> Iterator[tuple[str, int]]:
+        """(other module, import statements) for each module that `module` imports or is
+        imported by; a module both importing it and imported by it comes twice."""
+        yield from self.imports.get(module, {}).items()
+        yield from self.importers.get(module, {}).items()
 
     def between(self, left: Iterable[str], right: frozenset[str]) -> int:
         """Import statements between two module sets, both directions."""
         return sum(
             weight
             for module in left
-            for other, weight in self.neighbours.get(module, {}).items()
+            for other, weight in self.neighbours(module)
             if other in right
         )
 
@@ -224,18 +237,17 @@ def _composition_roots(
     runtime imports reach at least `COMPOSITION_ROOT_PACKAGES` packages besides their own,
     and modules of at least `COMPOSITION_ROOT_FEATURES` AI capabilities besides its own. They
     never seed a service, whatever AI calls they make. Returns module -> packages."""
-    outgoing: defaultdict[str, set[str]] = defaultdict(set)
-    for source, target in graph.weights:
-        outgoing[source].add(target)
+    main = {module: labels.main_capability(module) for module in labels.direct}
     roots = {}
     for module in names:
-        targets = outgoing.get(module, set())
+        targets = graph.imports.get(module, {})
+        # the capabilities first: few modules import three AI modules
+        features = {main[t] for t in targets if t in main}
+        features -= {None, main.get(module)}
+        if len(features) < COMPOSITION_ROOT_FEATURES:
+            continue
         packages = {_package_of(t) for t in targets} - {_package_of(module)}
-        features = {labels.main_capability(t) for t in targets}
-        features -= {None, labels.main_capability(module)}
-        if len(packages) >= COMPOSITION_ROOT_PACKAGES and len(features) >= (
-            COMPOSITION_ROOT_FEATURES
-        ):
+        if len(packages) >= COMPOSITION_ROOT_PACKAGES:
             roots[module] = len(packages)
     return roots
 
@@ -251,15 +263,7 @@ def _package_of(module: str) -> str:
 def _metrics(part_of: Mapping[str, str], graph: _ImportGraph) -> tuple[Metric, ...]:
     """ICP, SM and the counts of `partition_metrics`, on an already built graph."""
     sizes = Counter(part_of.values())
-    inside: Counter[str] = Counter()
-    between: Counter[tuple[str, str]] = Counter()
-    for (source, target), weight in graph.weights.items():
-        first, second = sorted((part_of[source], part_of[target]))
-        if first == second:
-            inside[first] += weight
-        else:
-            between[(first, second)] += weight
-
+    inside, between = _statement_counts(part_of, graph)
     total = sum(graph.weights.values())
     cross = sum(between.values())
     icp = cross / total if total else 0.0
@@ -319,6 +323,36 @@ def _metrics(part_of: Mapping[str, str], graph: _ImportGraph) -> tuple[Metric, .
     )
 
 
+def _statement_counts(
+    part_of: Mapping[str, str], graph: _ImportGraph
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    """Import statements inside each part, and between each pair of parts (sorted)."""
+    inside: Counter[str] = Counter()
+    between: Counter[tuple[str, str]] = Counter()
+
+    def count(first: str, second: str, weight: int) -> None:
+        if first == second:
+            inside[first] += weight
+        else:
+            between[(first, second) if first < second else (second, first)] += weight
+
+    # Most pairs of a big project join two monolith modules: count the pairs with a module
+    # outside the monolith (from its imports, and from its monolith importers), and the
+    # monolith's own statements as what is left.
+    for module, part in part_of.items():
+        if part == MONOLITH:
+            continue
+        for target, weight in graph.imports.get(module, {}).items():
+            count(part, part_of[target], weight)
+        for source, weight in graph.importers.get(module, {}).items():
+            if part_of[source] == MONOLITH:
+                count(MONOLITH, part, weight)
+    left = sum(graph.weights.values()) - sum(inside.values()) - sum(between.values())
+    if left:
+        inside[MONOLITH] += left
+    return inside, between
+
+
 # --- seeds -----------------------------------------------------------------------------
 
 
@@ -374,9 +408,7 @@ class _Labels:
             counted = calls.get(module)
             if len(capabilities) > 1 and counted:
                 order = list(Capability)
-                dominant[module] = min(
-                    capabilities, key=lambda c: (-counted[c], order.index(c))
-                )
+                dominant[module] = min(capabilities, key=lambda c: (-counted[c], order.index(c)))
         return cls(
             dominant=dominant,
             direct={m: frozenset(c) for m, c in direct.items() if c},
@@ -501,8 +533,7 @@ def _merge_to_cap(groups: list[_Group], graph: _ImportGraph, max_services: int) 
 # --- growth ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Decision:
+class _Decision(NamedTuple):  # made for every module: a tuple is cheaper than a dataclass
     part: str
     reason: str
 
@@ -550,13 +581,26 @@ def _place_modules(
             )
 
     # Refinement: re-decide every module in sorted order until a pass changes nothing.
+    # A module in the monolith with no neighbour in a service stays there: only modules
+    # next to a service need the full decision (on a big monolith, few are).
+    in_services = {module for module, part in part_of.items() if part != MONOLITH}
     settled = False
     for index in range(REFINEMENT_PASSES):
         moved = 0
         for module, services in allowed.items():
-            decision = _decide(module, part_of, graph, services)
+            if (
+                part_of[module] == MONOLITH
+                and in_services.isdisjoint(graph.imports.get(module, ()))
+                and in_services.isdisjoint(graph.importers.get(module, ()))
+            ):
+                continue
+            decision = _decide(module, part_of, graph, services, in_services)
             if decision.part != part_of[module]:
                 part_of[module] = decision.part
+                if decision.part == MONOLITH:
+                    in_services.discard(module)
+                else:
+                    in_services.add(module)
                 moved += 1
         logger.debug("growth pass %d moved %d modules", index + 1, moved)
         if not moved:
@@ -570,10 +614,11 @@ def _place_modules(
     _packages_follow_children(names, part_of, reasons, graph, allowed)
 
     # Reasons from the final placement, so their numbers describe what was proposed.
+    in_services = {module for module, part in part_of.items() if part != MONOLITH}
     for module, services in allowed.items():
         if module in reasons:
             continue
-        decision = _decide(module, part_of, graph, services)
+        decision = _decide(module, part_of, graph, services, in_services)
         reason = decision.reason
         if decision.part != part_of[module]:
             where = "the monolith" if part_of[module] == MONOLITH else part_of[module]
@@ -609,7 +654,7 @@ def _packages_follow_children(
         if len(parts) != 1 or MONOLITH in parts:
             continue
         service = parts.pop()
-        tied = {part_of[n] for n in graph.neighbours.get(package, {})} - {service}
+        tied = {part_of[n] for n, _ in graph.neighbours(package)} - {service}
         if tied or service not in allowed[package]:
             continue
         part_of[package] = service
@@ -620,30 +665,38 @@ def _packages_follow_children(
 
 
 def _decide(
-    module: str, part_of: Mapping[str, str], graph: _ImportGraph, allowed: Sequence[str]
+    module: str,
+    part_of: Mapping[str, str],
+    graph: _ImportGraph,
+    allowed: Sequence[str],
+    in_services: AbstractSet[str],
 ) -> _Decision:
-    """Where `module` belongs given where its neighbours are now, and why."""
-    weight_to: Counter[str] = Counter()
-    for other, weight in graph.neighbours.get(module, {}).items():
-        weight_to[part_of[other]] += weight
-    used_by: Counter[str] = Counter()
-    for importer, weight in graph.importers.get(module, {}).items():
-        used_by[part_of[importer]] += weight
-    total = sum(weight_to.values())
-    user_parts = sorted(used_by)
+    """Where `module` belongs given where its neighbours are now, and why.
 
+    `in_services` holds the modules whose part is a service, as `part_of` says.
+    """
+    imports, importers = graph.imports.get(module, {}), graph.importers.get(module, {})
+    if in_services.isdisjoint(imports) and in_services.isdisjoint(importers):
+        # every neighbour is in the monolith (most modules of a big one): no count by part
+        statements = sum(imports.values()) + sum(importers.values())
+        weight_to = {MONOLITH: statements} if statements else {}
+    else:
+        weight_to = _weight_by_part(part_of, imports, importers)
+    total = sum(weight_to.values())
     if not total:
         return _Decision(
             MONOLITH,
             "stays in the monolith: no runtime import statement connects it to another module",
         )
-    candidates = [s for s in allowed if weight_to[s]]
+    candidates = [s for s in allowed if s in weight_to]
     if not candidates:
         return _Decision(
             MONOLITH,
             f"stays in the monolith: none of its {_plural(total, 'import statement')} "
             "connects it to a service it may join",
         )
+    used_by = Counter(_weight_by_part(part_of, graph.importers.get(module, {})))
+    user_parts = sorted(used_by)
     best = min(candidates, key=lambda s: (-weight_to[s], s))
     verb = "connects" if total == 1 else "connect"
     share = f"{weight_to[best]} of {_plural(total, 'import statement')} {verb} it to {best}"
@@ -677,21 +730,37 @@ def _decide(
     )
 
 
+def _weight_by_part(part_of: Mapping[str, str], *weights: Mapping[str, int]) -> dict[str, int]:
+    """The weights of modules summed per part of the module (parts with none left out)."""
+    by_part: dict[str, int] = {}
+    for mapping in weights:
+        for other, weight in mapping.items():
+            part = part_of[other]
+            by_part[part] = by_part.get(part, 0) + weight
+    return by_part
+
+
 # --- blockers --------------------------------------------------------------------------
 
 
 def _blockers(
-    service: str, part_of: Mapping[str, str], graph: _ImportGraph, couplings: Iterable[Coupling]
+    service: str,
+    part_of: Mapping[str, str],
+    crossing: Iterable[tuple[str, str, int]],
+    couplings: Iterable[Coupling],
 ) -> tuple[str, ...]:
-    """Sentences naming what stands in the way of carving `service` out."""
+    """Sentences naming what stands in the way of carving `service` out. `crossing` holds
+    the (source, target, statements) of the module pairs in two different parts."""
     members = {m for m, part in part_of.items() if part == service}
     sentences: set[str] = set()
 
     # Couplings with one foot inside the service and one outside.
     for coupling in couplings:
+        if members.isdisjoint(coupling.modules):
+            continue
         involved = set(coupling.modules)
         outside = sorted(involved - members)
-        if outside and involved & members:
+        if outside:
             sentences.add(
                 f"{coupling.kind} with {_listed(outside)} ({_plural(len(involved), 'module')})"
             )
@@ -700,10 +769,10 @@ def _blockers(
     reaching_in: Counter[str] = Counter()
     reaching_out: Counter[str] = Counter()
     reached: defaultdict[str, set[str]] = defaultdict(set)
-    for (source, target), weight in graph.weights.items():
-        if target in members and source not in members:
+    for source, target, weight in crossing:
+        if part_of[target] == service:
             reaching_in[part_of[source]] += weight
-        elif source in members and target not in members:
+        elif part_of[source] == service:
             reaching_out[part_of[target]] += weight
             reached[part_of[target]].add(target)
     for part, weight in reaching_in.items():

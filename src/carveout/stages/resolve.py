@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 
 from carveout.domain.facts import FileFacts, ImportFact, Origin, Scope
 from carveout.domain.model import ModuleKind, Project, SourceFile
@@ -19,6 +20,10 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.bui
 _MAX_ALIAS_HOPS = 12
 # scopes whose bindings become attributes of the module object
 _ATTRIBUTE_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL})
+# enum members read once: `Scope.MODULE` is a slow class attribute lookup in a hot loop
+_MODULE_SCOPE, _PACKAGE = Scope.MODULE, ModuleKind.PACKAGE
+_IMPORT, _STAR = Origin.IMPORT, Origin.STAR
+_LINE = attrgetter("line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,7 @@ class ProjectIndex:
         self._exports: dict[str, frozenset[str]] = {}
         # answers are pure functions of the project and its facts: each is computed once
         self._owners: dict[str, str | None] = {}
-        self._resolved: dict[tuple[str, ImportFact], ResolvedImport] = {}
+        self._resolved: dict[tuple[str | None, ...], ResolvedImport] = {}
         self._qualified: dict[tuple[str, str], str] = {}
         self._followed: dict[str, str] = {}
 
@@ -70,7 +75,7 @@ class ProjectIndex:
 
     def is_package(self, module: str) -> bool:
         file = self.files.get(module)
-        return file is None or file.kind is ModuleKind.PACKAGE
+        return file is None or file.kind is _PACKAGE
 
     def owner_module(self, qualified: str) -> str | None:
         """The longest project module that prefixes a dotted name, or None."""
@@ -145,31 +150,45 @@ class ProjectIndex:
         analysed, a missing name of the top package outside it is `external` too (the top
         package's name): code outside the analysed folder, not a missing module.
         """
-        key = (importer, fact)
+        base = fact.module if fact.level == 0 else self.absolute_base(importer, fact)
+        # the answer depends on the importer only through `base`, except for a name that
+        # may be found through a folder the importer's own code puts on the path: many
+        # modules importing the same name share one answer
+        top = base.partition(".")[0] if base is not None else ""
+        if (
+            fact.level == 0
+            and top not in self.top_levels
+            and top not in _STDLIB
+            and f".{top}." in importer
+        ):
+            key: tuple[str | None, ...] = (base, fact.name, importer)
+        else:
+            key = (base, fact.name)
         resolved = self._resolved.get(key)
         if resolved is None:
-            resolved = self._resolve_import(importer, fact)
+            resolved = self._resolve_import(importer, base, fact.name, fact.level)
             self._resolved[key] = resolved
         return resolved
 
-    def _resolve_import(self, importer: str, fact: ImportFact) -> ResolvedImport:
-        base = self.absolute_base(importer, fact)
+    def _resolve_import(
+        self, importer: str, base: str | None, name: str | None, level: int
+    ) -> ResolvedImport:
         if base is None:
             return ResolvedImport(
                 None, "", unresolved="relative import climbs above the top-level package"
             )
         through = ""
-        if fact.level == 0 and base.split(".")[0] not in self.top_levels and not is_stdlib(base):
-            rebased = self._through_inner_folder(importer, base, fact.name)
+        if level == 0 and base.split(".")[0] not in self.top_levels and not is_stdlib(base):
+            rebased = self._through_inner_folder(importer, base, name)
             if rebased is not None:
                 through = rebased[: len(rebased) - len(base) - 1]
                 base = rebased
         top = base.split(".")[0]
         if top not in self.top_levels:
-            qualified = base if fact.name in (None, "*") else f"{base}.{fact.name}"
+            qualified = base if name in (None, "*") else f"{base}.{name}"
             return ResolvedImport(None, qualified, external=top)
 
-        if fact.name is None:
+        if name is None:
             if base in self.modules:
                 return ResolvedImport(base, base, canonical=not through, through=through)
             if self.outside_scope(base):
@@ -180,9 +199,9 @@ class ProjectIndex:
                 return ResolvedImport(parent, base, None, missing, not through, through)
             return ResolvedImport(None, base, None, missing, not through, through)
 
-        candidate = base if fact.name == "*" else f"{base}.{fact.name}"
-        submodule = fact.name != "*" and candidate in self.modules
-        if submodule and self.attributes(base).get(fact.name) in (None, candidate):
+        candidate = base if name == "*" else f"{base}.{name}"
+        submodule = name != "*" and candidate in self.modules
+        if submodule and self.attributes(base).get(name) in (None, candidate):
             return ResolvedImport(candidate, candidate, canonical=not through, through=through)
         if base in self.modules:
             return ResolvedImport(base, candidate, canonical=not through, through=through)
@@ -198,8 +217,10 @@ class ProjectIndex:
         shorter name) and `P.base.name` (or `P.base` for a dotted `import a.b`) is a module.
         Anything else, a bare `import api` included, stays external: a third-party package
         named like a folder of the project (`mcp` beside `components/mcp/`) is more likely."""
-        parts = importer.split(".")[:-1]
         head = base.split(".")[0]
+        if f".{head}." not in importer:
+            return None  # `importer` lies inside no package `P.<head>`
+        parts = importer.split(".")[:-1]
         while parts:
             prefix = ".".join(parts)
             inner = f"{prefix}.{base}"
@@ -300,10 +321,13 @@ class ProjectIndex:
         imports = [
             f
             for f in facts.imports
-            if f.origin in (Origin.IMPORT, Origin.STAR)
+            if (f.origin is _IMPORT or f.origin is _STAR)
             and (every_scope or f.scope in _ATTRIBUTE_SCOPES)
         ]
-        for fact in sorted(imports, key=lambda f: (f.scope is Scope.MODULE, f.line)):
+        # module-level imports last, each part in line order (so they win)
+        later = [f for f in imports if f.scope is _MODULE_SCOPE]
+        earlier = [f for f in imports if f.scope is not _MODULE_SCOPE]
+        for fact in sorted(earlier, key=_LINE) + sorted(later, key=_LINE):
             base = self.absolute_base(module, fact)
             if base is None:
                 continue
@@ -340,7 +364,7 @@ class ProjectIndex:
                 continue
             names.update(n for n in self._own_names(current) if not n.startswith("_"))
             for fact in facts.imports:
-                if fact.origin is Origin.STAR and fact.scope in _ATTRIBUTE_SCOPES:
+                if fact.origin is _STAR and fact.scope in _ATTRIBUTE_SCOPES:
                     base = self.absolute_base(current, fact)
                     if base is not None and base not in seen:
                         seen.add(base)
@@ -356,6 +380,6 @@ class ProjectIndex:
         names.update(
             f.bound
             for f in facts.imports
-            if f.bound is not None and f.origin is Origin.IMPORT and f.scope in _ATTRIBUTE_SCOPES
+            if f.bound is not None and f.origin is _IMPORT and f.scope in _ATTRIBUTE_SCOPES
         )
         return names

@@ -18,9 +18,8 @@ def with_surfaces(proposal: Proposal, index: ProjectIndex) -> Proposal:
     uses = _resolved_uses(index)
     services = []
     for service in proposal.services:
-        members = set(service.modules)
-        outside = {m: u for m, u in uses.items() if m not in members}
-        services.append(replace(service, surface=service_surface(members, outside)))
+        # (the surface skips the service's own modules among the importers)
+        services.append(replace(service, surface=service_surface(set(service.modules), uses)))
     return replace(proposal, services=tuple(services))
 
 
@@ -31,8 +30,10 @@ def _resolved_uses(index: ProjectIndex) -> dict[str, list[tuple[str, str | None,
     for module in sorted(index.facts):
         facts: FileFacts = index.facts[module]
         found: set[tuple[str, str | None, int]] = set()
+        calls: list[tuple[str, int]] | None = None  # qualified once, when first needed
         for fact in facts.imports:
-            if fact.guard.value == "type_checking" and fact.name is None:
+            # (a str-valued enum member equals its value: no enum property lookup)
+            if fact.name is None and fact.guard == "type_checking":
                 continue
             resolved = index.resolve_import(module, fact)
             target = resolved.target
@@ -41,7 +42,14 @@ def _resolved_uses(index: ProjectIndex) -> dict[str, list[tuple[str, str | None,
             if resolved.qualified != target and fact.name not in (None, "*"):
                 found.add((target, resolved.qualified[len(target) + 1 :].split(".")[0], fact.line))
                 continue
-            reached = _names_reached(index, module, facts, target)
+            if calls is None:
+                calls = _project_calls(index, module, facts)
+            prefix = target + "."
+            reached = {
+                (qualified[len(prefix) :].split(".")[0], line)
+                for qualified, line in calls
+                if qualified.startswith(prefix)
+            }
             if reached:
                 found.update((target, name, line) for name, line in reached)
             else:
@@ -50,16 +58,18 @@ def _resolved_uses(index: ProjectIndex) -> dict[str, list[tuple[str, str | None,
     return uses
 
 
-def _names_reached(
-    index: ProjectIndex, module: str, facts: FileFacts, target: str
-) -> set[tuple[str, int]]:
-    prefix = target + "."
-    reached = set()
+def _project_calls(index: ProjectIndex, module: str, facts: FileFacts) -> list[tuple[str, int]]:
+    """(qualified name, line) of the module's calls that may name a project module: a
+    name bound to one outside the project qualifies outside it, whatever it re-exports."""
+    bindings = index.bindings(module)
+    calls = []
     for call in facts.calls:
-        qualified = index.qualify(module, call.callee)
-        if qualified.startswith(prefix):
-            reached.add((qualified[len(prefix) :].split(".")[0], call.line))
-    return reached
+        root = call.callee.partition(".")[0]
+        bound = bindings.get(root)
+        top = root if bound is None else bound.partition(".")[0]
+        if top in index.top_levels:
+            calls.append((index.qualify(module, call.callee), call.line))
+    return calls
 
 
 def service_sdk_packages(
