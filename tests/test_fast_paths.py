@@ -335,9 +335,7 @@ def test_in_or_below_matches_the_plain_prefix_test() -> None:
 
     rng = random.Random(7)
     names = ["a", "b", "ab", "a_b"]
-    modules = {
-        ".".join(rng.choice(names) for _ in range(rng.randint(1, 4))) for _ in range(400)
-    }
+    modules = {".".join(rng.choice(names) for _ in range(rng.randint(1, 4))) for _ in range(400)}
     for _ in range(50):
         packages = set(rng.sample(sorted(modules), 5))
         for module in modules:

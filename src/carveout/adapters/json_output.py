@@ -17,8 +17,6 @@ from operator import attrgetter
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from carveout import __version__
 from carveout.domain.facts import Confidence, Diagnostic, Guard, Origin, Scope
 from carveout.domain.model import (
@@ -161,6 +159,8 @@ def validate_analysis_json(data: dict[str, Any]) -> list[str]:
     An empty list means valid. Each message names where the problem is, as a JSON path
     (`$.edges[3].scope: 'sideways' is not one of [...]`); messages are sorted by that path.
     """
+    from jsonschema import Draft202012Validator  # only checks need it: not loaded per run
+
     validator = Draft202012Validator(_schema())
     problems = []
     for error in validator.iter_errors(data):

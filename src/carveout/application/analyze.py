@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import importlib.util
 import logging
 import re
 import sys
@@ -20,23 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from carveout import __version__
-from carveout.adapters import fact_cache as fact_cache_module
 from carveout.adapters.catalogue import catalogue_fingerprint, load_catalogue
 from carveout.adapters.config import load_settings
 from carveout.adapters.fact_cache import FactCache
 from carveout.adapters.output_folder import read_published_contracts
-from carveout.application import collect as collect_module
 from carveout.application.collect import collect_facts, read_source
 from carveout.application.collector import collection_paused
 from carveout.application.overlap import OVERLAP_THRESHOLD, Overlapped, can_overlap
-from carveout.domain import facts as facts_module
 from carveout.domain.errors import UsageError
 from carveout.domain.facts import Diagnostic
 from carveout.domain.model import Analysis, Proposal
 from carveout.domain.settings import Settings
-from carveout.stages import lowering as lowering_module
-from carveout.stages import notebooks as notebooks_module
-from carveout.stages import scan as scan_module
 from carveout.stages.contracts import generate_contracts
 from carveout.stages.couplings import find_couplings
 from carveout.stages.discover import DiscoveryError, discover, invisible_modules
@@ -240,22 +235,26 @@ def _cache_salt(settings: Settings, catalogue_hash: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+# the modules whose code makes facts (found, not imported: libcst loads only when needed)
+_FACT_MAKERS = (
+    "carveout.domain.facts",
+    "carveout.stages.scan",
+    "carveout.stages.lowering",
+    "carveout.stages.notebooks",
+    "carveout.application.collect",
+    "carveout.adapters.fact_cache",
+)
+
+
 @functools.cache
 def _scanner_fingerprint() -> str:
     """A hash of the code that makes facts, so a changed scanner never reads stale facts
     even when the version number did not move (editable installs, development)."""
     hasher = hashlib.sha256()
-    for module in (
-        facts_module,
-        scan_module,
-        lowering_module,
-        notebooks_module,
-        collect_module,
-        fact_cache_module,
-    ):
-        source = getattr(module, "__file__", None)
-        if source:
-            hasher.update(Path(source).read_bytes())
+    for name in _FACT_MAKERS:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            hasher.update(Path(spec.origin).read_bytes())
     return hasher.hexdigest()
 
 

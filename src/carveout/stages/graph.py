@@ -14,8 +14,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
 from carveout.domain.facts import Confidence, Diagnostic, Guard, ImportFact, Origin, Scope
 from carveout.domain.model import Cycle, Edge, Module, ModuleKind
 from carveout.stages.discover import plugin_groups
@@ -143,18 +141,21 @@ def implicit_loads(
     import-time edges (implicit parents included) from `module` and its own parent packages,
     and with `include_external` the third-party top-level packages those import.
     Type-checking-only and function-level imports do not load anything at import time."""
-    graph = nx.DiGraph()
+    successors: dict[str, list[str]] = {}
     for edge in edges:
         if edge.scope in _IMPORT_TIME_SCOPES and edge.guard is not Guard.TYPE_CHECKING:
             if edge.external and not include_external:
                 continue
-            graph.add_edge(edge.source, edge.target)
+            successors.setdefault(edge.source, []).append(edge.target)
     parts = module.split(".")
     starts = [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
     loaded: set[str] = set()
-    for start in starts:
-        if start in graph:
-            loaded |= nx.descendants(graph, start)
+    waiting = [start for start in starts if start in successors]
+    while waiting:
+        for target in successors.get(waiting.pop(), ()):
+            if target not in loaded:
+                loaded.add(target)
+                waiting.append(target)
     loaded.update(starts[:-1])
     loaded.discard(module)
     return frozenset(loaded)
