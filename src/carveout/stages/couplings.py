@@ -439,17 +439,17 @@ class _Finder:
         """`imports_to_check` of every module, in one pass over the imports."""
         tracked_names = set(self._objects())
         tracked_names.update(qualified for qualified, _, _ in self._tables().values())
-        resolve, follow = self.index.resolve_import, self.index.follow_reexports
+        resolved_imports, follow = self.index.resolved_imports, self.index.follow_reexports
         top_levels = self.index.top_levels
         found: dict[str, _ImportsToCheck] = {}
         for module in self.modules:
             found[module] = sorted_out = _ImportsToCheck()
-            for fact in self.facts(module).imports:
+            facts = self.facts(module).imports
+            for fact, resolved in zip(facts, resolved_imports(module), strict=True):
                 if fact.origin is _DYNAMIC:
                     sorted_out.dynamic.append(fact)
                 if fact.name == "*":
                     continue
-                resolved = resolve(module, fact)
                 qualified = resolved.qualified
                 if resolved.external is not None and qualified.partition(".")[0] not in top_levels:
                     continue  # a third-party name: no project name follows from it

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from carveout.domain.facts import Confidence, Diagnostic, Guard, ImportFact, Origin, Scope
 from carveout.domain.model import Cycle, Edge, Module, ModuleKind
 from carveout.stages.discover import plugin_groups
-from carveout.stages.resolve import ProjectIndex, is_stdlib
+from carveout.stages.resolve import ProjectIndex, ResolvedImport, is_stdlib
 
 _IMPORT_TIME_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL, Scope.CLASS})
 # enum members read once (`Origin.IMPLICIT_PARENT` costs a slow class attribute lookup)
@@ -71,8 +71,8 @@ def build_graph(index: ProjectIndex) -> ModuleGraph:
             continue
         path = index.files[name].path
         extra_roots = _extra_roots(index, name)
-        for fact in facts.imports:
-            _add_import(edges, name, path, fact, extra_roots, diagnostics)
+        for fact, resolved in zip(facts.imports, index.resolved_imports(name), strict=True):
+            _add_import(edges, name, path, fact, resolved, extra_roots, diagnostics)
         for dynamic in facts.dynamic_imports:
             diagnostics.append(
                 Diagnostic(
@@ -245,6 +245,7 @@ def _add_import(
     importer: str,
     path: str,
     fact: ImportFact,
+    resolved: ResolvedImport,
     extra_roots: tuple[str, ...],
     diagnostics: list[Diagnostic],
 ) -> None:
@@ -276,7 +277,6 @@ def _add_import(
         )
         return
 
-    resolved = index.resolve_import(importer, fact)
     if resolved.unresolved and resolved.target is None:
         diagnostics.append(Diagnostic(path, line, resolved.unresolved, "unresolved-import"))
         # a missing (or compiled) module: the packages above it still run

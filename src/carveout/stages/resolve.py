@@ -68,6 +68,7 @@ class ProjectIndex:
         # answers are pure functions of the project and its facts: each is computed once
         self._owners: dict[str, str | None] = {}
         self._resolved: dict[tuple[str | None, ...], ResolvedImport] = {}
+        self._resolved_by_module: dict[str, tuple[ResolvedImport, ...]] = {}
         self._qualified: dict[tuple[str, str], str] = {}
         self._followed: dict[str, str] = {}
 
@@ -133,6 +134,17 @@ class ProjectIndex:
             parts = parts[: len(parts) - (fact.level - 1)]
         base = ".".join(parts)
         return f"{base}.{fact.module}" if fact.module else base
+
+    def resolved_imports(self, module: str) -> tuple[ResolvedImport, ...]:
+        """`resolve_import` of each import fact of `module`, in the facts' order (computed
+        once: the graph, the coupling detectors and the surfaces all read them)."""
+        found = self._resolved_by_module.get(module)
+        if found is None:
+            facts = self.facts.get(module)
+            imports = facts.imports if facts is not None else ()
+            found = tuple(self.resolve_import(module, fact) for fact in imports)
+            self._resolved_by_module[module] = found
+        return found
 
     def resolve_import(self, importer: str, fact: ImportFact) -> ResolvedImport:
         """Where the import `fact`, written in `importer`, leads.

@@ -31,11 +31,10 @@ def _resolved_uses(index: ProjectIndex) -> dict[str, list[tuple[str, str | None,
         facts: FileFacts = index.facts[module]
         found: set[tuple[str, str | None, int]] = set()
         calls: list[tuple[str, int]] | None = None  # qualified once, when first needed
-        for fact in facts.imports:
+        for fact, resolved in zip(facts.imports, index.resolved_imports(module), strict=True):
             # (a str-valued enum member equals its value: no enum property lookup)
             if fact.name is None and fact.guard == "type_checking":
                 continue
-            resolved = index.resolve_import(module, fact)
             target = resolved.target
             if target is None or target == module:
                 continue
