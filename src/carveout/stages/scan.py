@@ -8,12 +8,14 @@ parser accepts becomes facts with `parsed=False` and a diagnostic, never an exce
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import re
 import sys
 import tokenize
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from carveout.domain.facts import (
     MUTATING_METHODS,
@@ -61,6 +63,21 @@ _ENV_GETTERS = frozenset(
     {"os.getenv", "os.environ.get", "os.environ.setdefault", "os.environ.pop"}
 )
 _PATCHERS = frozenset({"unittest.mock.patch", "mock.patch", "patch"})
+_SYS_PATH_CHANGERS = ("sys.path.append", "sys.path.insert")
+# the last parts of the names `_call` looks for (in sets, and by `endswith`)
+_SPECIAL_CALL_ENDS = frozenset(
+    name.rpartition(".")[2]
+    for name in (
+        *_DYNAMIC_IMPORTERS,
+        "importlib.import_module",
+        *_ENV_GETTERS,
+        "setattr",
+        *_PATCHERS,
+        ".patch",
+        "monkeypatch.setattr",
+        *_SYS_PATH_CHANGERS,
+    )
+)
 _MAX_STRING = 160
 _CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*[A-Z0-9]")
 _CONFIG_PARTS = frozenset({"config", "settings", "conf", "cfg", "configuration"})
@@ -101,17 +118,38 @@ def scan_source(data: bytes) -> FileFacts:
 
 def decode_source(data: bytes) -> tuple[str | None, Diagnostic]:
     """Decode source bytes as Python does (PEP 263 cookie, BOM, UTF-8 default)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
-        return None, Diagnostic("", 1, f"cannot decode: {error}", kind="decode-error")
+    text = _plain_utf8(data)
+    if text is None:
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            text = data.decode(encoding)
+        except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+            return None, Diagnostic("", 1, f"cannot decode: {error}", kind="decode-error")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, Diagnostic("", line, "source contains a null byte", kind="decode-error")
     return text, Diagnostic("", 0, "")
+
+
+def _plain_utf8(data: bytes) -> str | None:
+    """The text of UTF-8 source with no BOM and no encoding cookie, else None.
+
+    The common case, decoded without `tokenize.detect_encoding`: with no "coding" in its
+    first two lines (the only ones it reads) and no BOM, it answers UTF-8, and when the
+    whole file decodes so do those lines."""
+    if data.startswith(codecs.BOM_UTF8):
+        return None
+    end = data.find(b"\n")
+    if end >= 0:
+        end = data.find(b"\n", end + 1)
+    if b"coding" in (data if end < 0 else data[:end]):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _parse(text: str | bytes) -> ast.Module:
@@ -123,7 +161,8 @@ def _parse(text: str | bytes) -> ast.Module:
 
 
 def _facts_from_tree(tree: ast.Module, text: str, lines: int, parser: str) -> FileFacts:
-    collector = _Collector()
+    # libcst's lowered source is not `text`: the version-check test always runs there
+    collector = _Collector(source=text if parser == "ast" else None)
     collector.visit_body(tree.body)
     return FileFacts(
         lines=lines,
@@ -282,7 +321,49 @@ def _template(node: ast.JoinedStr) -> str:
     )
 
 
-@dataclass
+# The node types the collector tells apart, by exact type (parsers make no subclasses): a
+# module-level name is one lookup in the hot loops instead of two.
+_Name = ast.Name
+_Attribute = ast.Attribute
+_Constant = ast.Constant
+_Call = ast.Call
+_Subscript = ast.Subscript
+_Compare = ast.Compare
+_Await = ast.Await
+_Dict = ast.Dict
+_Tuple = ast.Tuple
+_List = ast.List
+_FormattedValue = ast.FormattedValue
+_JoinedStr = ast.JoinedStr
+_BinOp = ast.BinOp
+_BoolOp = ast.BoolOp
+_UnaryOp = ast.UnaryOp
+_Lambda = ast.Lambda
+_Set = ast.Set
+_ListComp = ast.ListComp
+_GeneratorExp = ast.GeneratorExp
+_SetComp = ast.SetComp
+_comprehension = ast.comprehension
+_IfExp = ast.IfExp
+_Assign = ast.Assign
+_AnnAssign = ast.AnnAssign
+_AugAssign = ast.AugAssign
+_Expr = ast.Expr
+_Return = ast.Return
+_ImportFrom = ast.ImportFrom
+_Import = ast.Import
+_If = ast.If
+_FunctionDef = ast.FunctionDef
+_AsyncFunctionDef = ast.AsyncFunctionDef
+_ClassDef = ast.ClassDef
+_IMPORT = Origin.IMPORT  # an enum member, looked up once
+# Records made in the hot loops are built as `_record(Record, (every field, in order))`:
+# a named tuple's own constructor is a Python function, which costs more than the rest of
+# building the record.
+_record = tuple.__new__
+
+
+@dataclass(slots=True)
 class _Frame:
     scope: Scope
     guard: Guard
@@ -311,45 +392,35 @@ class _Collector:
     # names bound by relative imports (resolved later, but known to be modules' names)
     relative_bindings: set[str] = field(default_factory=set)
     frame: _Frame = field(default_factory=lambda: _Frame(Scope.MODULE, Guard.NONE, None))
+    # the file's text, when the tree is parsed from it (else None)
+    source: str | None = None
+    # false when the text names none of what `_is_version_check` looks for (known once asked)
+    version_names: bool | None = None
 
     # --- statements ----------------------------------------------------------------
 
     def visit_body(self, body: list[ast.stmt]) -> None:
-        for statement in body:
-            self.visit_statement(statement)
+        """Visit the statements of `body` in order (see `_walk`)."""
+        self._walk(body[::-1])
 
-    def visit_statement(self, node: ast.stmt) -> None:
-        kind = type(node)
-        if kind is ast.Expr or kind is ast.Return:  # the commonest: expressions only
-            self.visit_expressions(node)
-        elif isinstance(node, ast.Import):
-            self._import(node)
-        elif isinstance(node, ast.ImportFrom):
-            self._import_from(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._function(node)
-        elif isinstance(node, ast.ClassDef):
-            self._class(node)
-        elif isinstance(node, ast.If):
-            self._if(node)
-        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+    def _block(self, node: ast.stmt) -> bool:
+        """Visit a statement that holds statements and that `_walk` does not handle itself;
+        false for any other statement."""
+        if isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             self._try(node)  # type: ignore[arg-type]
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            self._assign(node)
-            self.visit_expressions(node)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-            self.visit_expressions(node, skip_body=True)
+            self._walk(_expressions(node, skip_body=True)[::-1])
             self._nested(node.body + node.orelse, conditional=True)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                self.visit_expression(item.context_expr)
-            self.visit_body(node.body)
+            self._walk([item.context_expr for item in reversed(node.items)])
+            self._walk(node.body[::-1])
         elif isinstance(node, ast.Match):
-            self.visit_expression(node.subject)
+            self._walk([node.subject])
             for case in node.cases:
                 self._nested(case.body, conditional=True)
         else:
-            self.visit_expressions(node)
+            return False
+        return True
 
     def _nested(
         self, body: list[ast.stmt], *, conditional: bool, guard: Guard | None = None
@@ -358,30 +429,53 @@ class _Collector:
         scope = saved.scope
         if conditional and scope is Scope.MODULE:
             scope = Scope.CONDITIONAL
-        self.frame = _Frame(scope, guard if guard is not None else saved.guard, saved.function)
-        self.visit_body(body)
+        if guard is None:
+            guard = saved.guard
+        if scope is saved.scope and guard is saved.guard:
+            self._walk(body[::-1])  # the same frame (inside a function, mostly)
+            return
+        self.frame = _Frame(scope, guard, saved.function)
+        self._walk(body[::-1])
         self.frame = saved
 
     def _if(self, node: ast.If) -> None:
-        self.visit_expression(node.test)
-        if _is_type_checking(node.test):
+        test = node.test
+        kind = type(test)
+        if kind is not _Name:
+            self._walk([test])
+        if (kind is _Name or kind is _Attribute) and _is_type_checking(test):
             self._nested(node.body, conditional=True, guard=Guard.TYPE_CHECKING)
             self._nested(node.orelse, conditional=True)
             return
         if (
-            isinstance(node.test, ast.UnaryOp)
-            and isinstance(node.test.op, ast.Not)
-            and (_is_type_checking(node.test.operand))
+            isinstance(test, ast.UnaryOp)
+            and isinstance(test.op, ast.Not)
+            and (_is_type_checking(test.operand))
         ):
             self._nested(node.body, conditional=True)
             self._nested(node.orelse, conditional=True, guard=Guard.TYPE_CHECKING)
             return
-        if _is_version_check(node.test):
+        if self._names_versions() and _is_version_check(test):
             self._nested(node.body, conditional=True, guard=Guard.VERSION_CHECK)
             self._nested(node.orelse, conditional=True, guard=Guard.VERSION_CHECK)
             return
         self._nested(node.body, conditional=True)
-        self._nested(node.orelse, conditional=True)
+        if node.orelse:
+            self._nested(node.orelse, conditional=True)
+
+    def _names_versions(self) -> bool:
+        """Whether a name `_is_version_check` looks for can be in the file: in ASCII source
+        a name is spelt as written (the parser normalises other letters)."""
+        if self.version_names is None:
+            text = self.source
+            self.version_names = (
+                text is None
+                or not text.isascii()
+                or "version" in text
+                or "PY2" in text
+                or "PY3" in text
+            )
+        return self.version_names
 
     def _try(self, node: ast.Try) -> None:
         catches_import_error = any(_catches_import_error(h.type) for h in node.handlers)
@@ -389,34 +483,31 @@ class _Collector:
         self._nested(node.body, conditional=True, guard=guard)
         for handler in node.handlers:
             if handler.type is not None:
-                self.visit_expression(handler.type)
+                self._walk([handler.type])
             self._nested(handler.body, conditional=True, guard=guard)
         self._nested(node.orelse, conditional=True)
         self._nested(node.finalbody, conditional=True)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        for decorator in node.decorator_list:
-            self.visit_expression(decorator)
-        for default in node.args.defaults + [d for d in node.args.kw_defaults if d]:
-            self.visit_expression(default)
-        top_level = self.frame.function is None and self.frame.scope in (
-            Scope.MODULE,
-            Scope.CONDITIONAL,
-        )
-        if top_level:
-            self.definitions.append(_definition(node))
+        # decorators, then defaults (keyword-only parameters without one hold None)
+        arguments = node.args
+        expressions = [*node.decorator_list, *arguments.defaults]
+        expressions.extend(filter(None, arguments.kw_defaults))
+        if expressions:
+            self._visit_all(expressions)
         saved = self.frame
+        if saved.function is None and saved.scope in (Scope.MODULE, Scope.CONDITIONAL):
+            self.definitions.append(_definition(node))
+        if saved.scope is Scope.FUNCTION and saved.function is not None:
+            self._walk(node.body[::-1])  # inside a function already: the same frame
+            return
         self.frame = _Frame(Scope.FUNCTION, saved.guard, saved.function or node.name)
-        self.visit_body(node.body)
+        self._walk(node.body[::-1])
         self.frame = saved
 
     def _class(self, node: ast.ClassDef) -> None:
-        for decorator in node.decorator_list:
-            self.visit_expression(decorator)
-        for base in node.bases:
-            self.visit_expression(base)
-        for keyword in node.keywords:
-            self.visit_expression(keyword.value)
+        keywords = [keyword.value for keyword in node.keywords]
+        self._visit_all([*node.decorator_list, *node.bases, *keywords])
         if self.frame.function is None and self.frame.scope in (Scope.MODULE, Scope.CONDITIONAL):
             self.definitions.append(_definition(node))
         bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
@@ -425,7 +516,7 @@ class _Collector:
         saved = self.frame
         scope = Scope.FUNCTION if saved.scope is Scope.FUNCTION else Scope.CLASS
         self.frame = _Frame(scope, saved.guard, saved.function or node.name)
-        self.visit_body(node.body)
+        self._walk(node.body[::-1])
         self.frame = saved
 
     def _import(self, node: ast.Import) -> None:
@@ -441,46 +532,34 @@ class _Collector:
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
+        line, level, scope, guard = node.lineno, node.level, self.frame.scope, self.frame.guard
         for alias in node.names:
-            if alias.name == "*":
+            name = alias.name
+            if name == "*":
                 self.imports.append(
-                    ImportFact(
-                        node.lineno,
-                        module,
-                        node.level,
-                        "*",
-                        None,
-                        self.frame.scope,
-                        self.frame.guard,
-                        Origin.STAR,
-                    )
+                    ImportFact(line, module, level, "*", None, scope, guard, Origin.STAR)
                 )
                 continue
-            bound = alias.asname or alias.name
-            if node.level == 0:
-                self.bindings[bound] = f"{module}.{alias.name}"
+            bound = alias.asname or name
+            if level == 0:
+                self.bindings[bound] = f"{module}.{name}"
             else:
                 self.bindings.pop(bound, None)
                 self.relative_bindings.add(bound)
             self.imports.append(
-                ImportFact(
-                    node.lineno,
-                    module,
-                    node.level,
-                    alias.name,
-                    bound,
-                    self.frame.scope,
-                    self.frame.guard,
+                _record(
+                    ImportFact, (line, module, level, name, bound, scope, guard, _IMPORT, False)
                 )
             )
 
     def _assign(self, node: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        targets = node.targets if isinstance(node, ast.Assign) else (node.target,)
         value = node.value
         for target in targets:
-            if isinstance(target, ast.Name) and self.frame.function is None:
-                self._module_global(target.id, node, value)
-            elif isinstance(target, (ast.Attribute, ast.Subscript)):
+            if type(target) is _Name:
+                if self.frame.function is None:
+                    self._module_global(target.id, node, value)
+            elif type(target) is _Attribute or type(target) is _Subscript:
                 self._attribute_write(target, node.lineno)
 
     def _module_global(self, name: str, node: ast.stmt, value: ast.expr | None) -> None:
@@ -507,100 +586,266 @@ class _Collector:
             kind = "mutable" if constructor in _MUTABLE_CALLS else "call"
         else:
             kind = "constant"
-        self.globals.append(ModuleGlobal(name, node.lineno, kind, constructor))
+        self.globals.append(_record(ModuleGlobal, (name, node.lineno, kind, constructor)))
 
     def _attribute_write(self, target: ast.expr, line: int) -> None:
-        node = target.value if isinstance(target, ast.Subscript) else target
-        chain = dotted(node)
-        if chain is None:
+        node = target.value if type(target) is _Subscript else target
+        # only a chain on a name bound by import is recorded: find its root first
+        inner = node
+        while type(inner) is _Attribute:
+            inner = inner.value
+        if type(inner) is not _Name:
             return
-        root = chain.split(".")[0]
+        root = inner.id
         if root in self.bindings or root in self.relative_bindings:
-            via = "item-assign" if isinstance(target, ast.Subscript) else "assign"
-            self.attribute_writes.append(AttributeWrite(line, chain, via))
+            via = "item-assign" if type(target) is _Subscript else "assign"
+            self.attribute_writes.append(AttributeWrite(line, dotted(node), via))  # type: ignore[arg-type]
 
-    # --- expressions ---------------------------------------------------------------
+    # --- the walk ------------------------------------------------------------------
+    #
+    # A body's statements and their expressions are walked in one loop over a stack, depth
+    # first. A statement pushes its expressions last to first, so that they are visited in
+    # field order; an expression pushes its children first to last, so that they are visited
+    # last to first: the order in which the facts are listed. The commonest node kinds are
+    # told apart first and their children pushed directly; other expressions go through
+    # `_children`. A statement holding statements is visited by its own method, which walks
+    # each of its bodies in a frame of its own.
 
-    def visit_expressions(self, node: ast.AST, skip_body: bool = False) -> None:
-        for name in node._fields:
-            if skip_body and name in ("body", "orelse"):
-                continue
-            value = getattr(node, name, None)
-            if isinstance(value, ast.expr):
-                self.visit_expression(value)
-            elif isinstance(value, list):
-                for item in value:
-                    if isinstance(item, ast.expr):
-                        self.visit_expression(item)
+    def _visit_all(self, expressions: list[ast.expr]) -> None:
+        """Visit `expressions` in order, each with everything inside it before the next."""
+        expressions.reverse()
+        self._walk(expressions)
 
-    def visit_expression(self, root: ast.expr) -> None:
-        # nodes are told apart by exact type (parsers make no subclasses), and children
-        # come from `_children`, which leaves out the leaves that hold no facts
-        stack: list[ast.AST] = [root]
+    def _walk(self, stack: list[Any]) -> None:
+        """Visit the statements and expressions `stack` holds from its top down, each with
+        everything inside it before the next. A lambda's parameters are not visited, only
+        its body.
+
+        The hot loop of the scan: the commonest statements, and the checks that reject
+        most strings and attribute chains, are written out here rather than in a method
+        called for each. A statement's own facts come before those of its expressions."""
+        pop = stack.pop
+        push = stack.append
+        extend = stack.extend
+        strings = self.strings
+        bindings = self.bindings
+        relative = self.relative_bindings
         while stack:
-            node = stack.pop()
+            node = pop()
             kind = type(node)
-            if kind is ast.Name:
+            if kind is _Name:
                 continue
-            if kind is ast.Call:
-                self._call(node)  # type: ignore[arg-type]
-            elif kind is ast.Constant:
-                if isinstance(node.value, str):  # type: ignore[attr-defined]
-                    self._string(node.value, node.lineno)  # type: ignore[attr-defined]
-                continue
-            elif kind is ast.JoinedStr:
-                template = _template(node)  # type: ignore[arg-type]
-                if "/" in template and len(template) <= _MAX_STRING:
-                    self.strings.append(StringFact(node.lineno, template))  # type: ignore[attr-defined]
-            elif kind is ast.Subscript:
-                self._subscript(node)  # type: ignore[arg-type]
-            elif kind is ast.Attribute:
-                self._attribute(node)  # type: ignore[arg-type]
-                inner: ast.expr = node.value  # type: ignore[attr-defined]
-                while isinstance(inner, ast.Attribute):
+            if kind is _Constant:
+                value = node.value
+                if type(value) is not str or not value:
+                    continue
+                # no whitespace: every whitespace character but the space is unprintable,
+                # so the pattern is asked only about strings with unprintable characters
+                if (
+                    len(value) <= _MAX_STRING
+                    and " " not in value
+                    and (value.isprintable() or _SPACE.search(value) is None)
+                ):
+                    strings.append(_record(StringFact, (node.lineno, value)))
+                elif len(value) <= _MAX_STRING * 4:
+                    self._sql(value, node.lineno)
+            elif kind is _Call:
+                func = node.func
+                if type(func) is _Name:
+                    self._call(node, func.id)
+                elif type(func) is _Attribute:
+                    parts = [func.attr]
+                    inner = func.value
+                    while type(inner) is _Attribute:
+                        parts.append(inner.attr)
+                        inner = inner.value
+                    if type(inner) is _Name:
+                        root = inner.id
+                        parts.append(root)
+                        parts.reverse()
+                        callee = ".".join(parts)
+                        self._call(node, callee)
+                        # the callee chain, read once: what it records waits for its turn
+                        rest = callee[len(root) + 1 :]
+                        # a capital letter, or a private part of an imported name, may make
+                        # a reference (`_attribute_ref` decides)
+                        if not rest.islower() or (
+                            "_" in rest and (root in bindings or root in relative)
+                        ):
+                            ref = self._attribute_ref(func.lineno, parts, rest)
+                            if ref is not None:
+                                push(ref)
+                    else:
+                        self._call(node, constructed_chain(func))
+                        push(inner)
+                else:
+                    push(func)  # no dotted callee: no call fact
+                extend(node.args)
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if type(value) is not _Name:
+                        push(value)
+            elif kind is _Attribute:
+                # the chain's attributes, outermost first, down to what holds them
+                parts = [node.attr]
+                inner = node.value
+                while type(inner) is _Attribute:
+                    parts.append(inner.attr)
                     inner = inner.value
-                stack.append(inner)
-                continue
-            elif kind is ast.Lambda:
-                stack.append(node.body)  # type: ignore[attr-defined]
-                continue
-            stack.extend(_children(node))
+                if type(inner) is not _Name:
+                    push(inner)
+                    continue
+                root = inner.id
+                joined = ".".join(parts)  # the attributes backwards: for the letter test
+                if not joined.islower() or (
+                    "_" in joined and (root in bindings or root in relative)
+                ):
+                    parts.append(root)
+                    parts.reverse()
+                    ref = self._attribute_ref(node.lineno, parts, ".".join(parts[1:]))
+                    if ref is not None:
+                        self.attribute_refs.append(ref)
+            elif kind is _Expr:
+                if type(node.value) is not _Name:
+                    push(node.value)
+            elif kind is _Assign:
+                self._assign(node)
+                push(node.value)  # visited after the targets
+                targets = node.targets
+                if len(targets) != 1:
+                    extend(targets[::-1])
+                elif type(targets[0]) is not _Name:
+                    push(targets[0])
+            elif kind is _Subscript:
+                self._subscript(node)
+                if type(node.value) is not _Name:
+                    push(node.value)
+                push(node.slice)
+            elif kind is _Compare:
+                if type(node.left) is not _Name:
+                    push(node.left)
+                extend(node.comparators)
+            elif kind is _ImportFrom:
+                self._import_from(node)
+            elif kind is _If:
+                self._if(node)
+            elif kind is _Return:
+                if node.value is not None and type(node.value) is not _Name:
+                    push(node.value)
+            elif kind is _FunctionDef or kind is _AsyncFunctionDef:
+                self._function(node)
+            elif kind is _Await:
+                push(node.value)
+            elif kind is _Dict:
+                keys = node.keys
+                extend(keys if None not in keys else [key for key in keys if key is not None])
+                extend(node.values)
+            elif kind is _Tuple or kind is _List or kind is _Set:
+                extend(node.elts)
+            elif kind is _FormattedValue:
+                push(node.value)
+                if node.format_spec is not None:
+                    push(node.format_spec)
+            elif kind is _JoinedStr:
+                template = _template(node)
+                if "/" in template and len(template) <= _MAX_STRING:
+                    strings.append(StringFact(node.lineno, template))
+                extend(node.values)
+            elif kind is _BinOp:
+                push(node.left)
+                push(node.right)
+            elif kind is _BoolOp:
+                extend(node.values)
+            elif kind is _UnaryOp:
+                push(node.operand)
+            elif kind is _Lambda:
+                push(node.body)
+            elif kind is _ListComp or kind is _GeneratorExp or kind is _SetComp:
+                push(node.elt)
+                extend(node.generators)
+            elif kind is _comprehension:
+                push(node.target)
+                push(node.iter)
+                extend(node.ifs)
+            elif kind is _IfExp:
+                push(node.test)
+                push(node.body)
+                push(node.orelse)
+            elif kind is _AnnAssign:
+                self._assign(node)
+                if node.value is not None:
+                    push(node.value)
+                push(node.annotation)
+                push(node.target)
+            elif kind is _ClassDef:
+                self._class(node)
+            elif kind is _Import:
+                self._import(node)
+            elif kind is AttributeRef:  # a callee chain's, pushed above
+                self.attribute_refs.append(node)
+            elif kind is _AugAssign:
+                self._assign(node)
+                push(node.value)
+                push(node.target)
+            elif isinstance(node, ast.stmt):
+                # any other statement: a block is visited at once, the rest pushed
+                if not self._block(node):
+                    extend(_expressions(node)[::-1])
+            else:
+                extend(_children(node))
 
-    def _attribute(self, node: ast.Attribute) -> None:
-        chain = dotted(node)
-        if chain is None:
-            return
-        parts = chain.split(".")
-        imported = parts[0] in self.bindings or parts[0] in self.relative_bindings
-        if imported and any(p.startswith("_") and not p.startswith("__") for p in parts[1:]):
-            self.attribute_refs.append(AttributeRef(node.lineno, chain))
-            return
+    def _attribute_ref(self, line: int, parts: list[str], rest: str) -> AttributeRef | None:
+        """What reading the chain `parts` (root first; `rest` joins all but the root)
+        records, if anything. Depends only on the bindings, which no expression changes."""
+        root = parts[0]
+        imported = root in self.bindings or root in self.relative_bindings
+        if (
+            imported
+            and "_" in rest
+            and any(p.startswith("_") and not p.startswith("__") for p in parts[1:])
+        ):
+            return _record(AttributeRef, (line, ".".join(parts)))
         # a configuration read: a constant-style attribute of an imported project name
         # (`settings.OPENAI_MODEL`) or of a config object (`request.app.state.config.KEY`)
-        rest = chain.partition(".")[2]
         if rest.lower() == rest:
-            return  # no capital letter: no constant-style part
-        last = max((i for i, p in enumerate(parts) if i and _CONSTANT.fullmatch(p)), default=0)
+            return None  # no capital letter: no constant-style part
+        last = len(parts) - 1
+        while last and not _CONSTANT.fullmatch(parts[last]):
+            last -= 1
         if not last:
-            return
+            return None
         through_config = not _CONFIG_PARTS.isdisjoint(parts[:last])
-        bound = self.bindings.get(parts[0])
+        bound = self.bindings.get(root)
         imported_from_project = imported and (bound is None or bound.split(".")[0] not in _STDLIB)
         if through_config or imported_from_project:
-            self.attribute_refs.append(AttributeRef(node.lineno, ".".join(parts[: last + 1])))
+            return _record(AttributeRef, (line, ".".join(parts[: last + 1])))
+        return None
 
     def _subscript(self, node: ast.Subscript) -> None:
-        if self._qualify(dotted(node.value)) == "os.environ":
+        # only `os.environ`, an attribute `environ` or a name bound by import can qualify
+        # to "os.environ": the rest skip `dotted`
+        value = node.value
+        if type(value) is _Attribute:
+            if value.attr != "environ":
+                return
+        elif type(value) is not _Name or value.id not in self.bindings:
+            return
+        if self._qualify(dotted(value)) == "os.environ":
             variable, _ = literal_string(node.slice)
             if variable:
                 self.env_reads.append(EnvRead(node.lineno, variable, "os.environ[]"))
 
-    def _string(self, value: str, line: int) -> None:
-        if not value or len(value) > _MAX_STRING * 4:
-            return
-        if len(value) <= _MAX_STRING and _SPACE.search(value) is None:
-            self.strings.append(StringFact(line, value))
-        elif _SQL.search(value):
+    def _sql(self, value: str, line: int) -> None:
+        """A string with whitespace (at most 640 characters) is kept when it looks like SQL.
+        An ASCII string needs one of the pattern's first words in its lower case (the
+        pattern ignores case, and matches some letters outside ASCII too)."""
+        if value.isascii():
+            lower = value.lower()
+            if not (
+                "select" in lower or "insert" in lower or "update" in lower or "delete" in lower
+            ):
+                return
+        if _SQL.search(value):
             self.strings.append(StringFact(line, " ".join(value.split())[:400]))
 
     def _qualify(self, chain: str | None) -> str | None:
@@ -612,60 +857,81 @@ class _Collector:
             return chain
         return f"{qualified}.{rest}" if rest else qualified
 
-    def _call(self, node: ast.Call) -> None:
-        callee = dotted(node.func) or constructed_chain(node.func)
+    def _call(self, node: ast.Call, callee: str | None) -> None:
+        """A call whose callee is spelt `callee` (a dotted name or a constructed chain)."""
         if callee is None:
             return
-        qualified = self._qualify(callee) or callee
+        root, _, rest = callee.partition(".")  # `_qualify`, written out
+        qualified = self.bindings.get(root)
+        if qualified is None:
+            qualified = callee
+        else:
+            qualified = (f"{qualified}.{rest}" if rest else qualified) or callee
         strings = []
         for argument in node.args:
-            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
-                strings.append(argument.value[:_MAX_STRING])
-            elif isinstance(argument, ast.JoinedStr):
-                strings.append(_template(argument)[:_MAX_STRING])
+            kind = type(argument)
+            if kind is _Constant:
+                if type(argument.value) is str:  # type: ignore[attr-defined]
+                    strings.append(argument.value[:_MAX_STRING])  # type: ignore[attr-defined]
+            elif kind is _JoinedStr:
+                strings.append(_template(argument)[:_MAX_STRING])  # type: ignore[arg-type]
         keywords = []
         for keyword in node.keywords:
             value = keyword.value
-            if (
-                keyword.arg
-                and isinstance(value, ast.Constant)
-                and isinstance(value.value, (str, int, float, bool))
-            ):
-                keywords.append((keyword.arg, str(value.value)[:_MAX_STRING]))
-            elif keyword.arg and isinstance(value, ast.JoinedStr):
+            if not keyword.arg:
+                continue
+            if type(value) is _Constant:
+                if isinstance(value.value, (str, int, float, bool)):
+                    keywords.append((keyword.arg, str(value.value)[:_MAX_STRING]))
+            elif type(value) is _JoinedStr:
                 keywords.append((keyword.arg, _template(value)[:_MAX_STRING]))
-        self.calls.append(
-            CallFact(node.lineno, callee, tuple(strings), tuple(keywords), self.frame.function)
+        fact = (
+            node.lineno,
+            callee,
+            tuple(strings) if strings else (),
+            tuple(keywords) if keywords else (),
+            self.frame.function,
         )
+        self.calls.append(_record(CallFact, fact))
 
-        if qualified in _DYNAMIC_IMPORTERS or qualified.endswith("importlib.import_module"):
-            self._dynamic_import(node, callee)
-        elif qualified in _ENV_GETTERS and node.args:
-            variable, _ = literal_string(node.args[0])
-            if variable:
-                self.env_reads.append(EnvRead(node.lineno, variable, qualified))
-        elif qualified == "setattr" and len(node.args) >= 2:
-            target = dotted(node.args[0])
-            name, _ = literal_string(node.args[1])
-            root = target.split(".")[0] if target else None
-            if target and name and (root in self.bindings or root in self.relative_bindings):
-                self.attribute_writes.append(
-                    AttributeWrite(node.lineno, f"{target}.{name}", "setattr")
+        # a dynamic import, an environment read, a `setattr`, a patch or a `sys.path` change;
+        # each is named so that the qualified name ends in one of a few words, and the
+        # name's last part is the callee's when the callee is dotted
+        last = qualified.rpartition(".")[2]
+        if last in _SPECIAL_CALL_ENDS:
+            if qualified in _DYNAMIC_IMPORTERS or qualified.endswith("importlib.import_module"):
+                self._dynamic_import(node, callee)
+                return
+            if qualified in _ENV_GETTERS and node.args:
+                variable, _ = literal_string(node.args[0])
+                if variable:
+                    self.env_reads.append(EnvRead(node.lineno, variable, qualified))
+                return
+            if qualified == "setattr" and len(node.args) >= 2:
+                target = dotted(node.args[0])
+                name, _ = literal_string(node.args[1])
+                bound = target.split(".")[0] if target else None
+                if target and name and (bound in self.bindings or bound in self.relative_bindings):
+                    self.attribute_writes.append(
+                        AttributeWrite(node.lineno, f"{target}.{name}", "setattr")
+                    )
+                return
+            if (
+                qualified in _PATCHERS
+                or qualified.endswith(".patch")
+                or qualified.endswith("monkeypatch.setattr")
+            ) and node.args:
+                target, _ = literal_string(node.args[0])
+                if target and "." in target and " " not in target:
+                    self.attribute_writes.append(AttributeWrite(node.lineno, target, "patch"))
+                return
+            if qualified in _SYS_PATH_CHANGERS and node.args:
+                argument = node.args[-1]
+                self.sys_path_changes.append(
+                    SysPathChange(node.lineno, _fold_path(argument), ast.unparse(argument)[:200])
                 )
-        elif (
-            qualified in _PATCHERS
-            or qualified.endswith(".patch")
-            or qualified.endswith("monkeypatch.setattr")
-        ) and node.args:
-            target, _ = literal_string(node.args[0])
-            if target and "." in target and " " not in target:
-                self.attribute_writes.append(AttributeWrite(node.lineno, target, "patch"))
-        elif qualified in ("sys.path.append", "sys.path.insert") and node.args:
-            argument = node.args[-1]
-            self.sys_path_changes.append(
-                SysPathChange(node.lineno, _fold_path(argument), ast.unparse(argument)[:200])
-            )
-        elif "." in callee and callee.rsplit(".", 1)[1] in MUTATING_METHODS:
+                return
+        if "." in callee and last in MUTATING_METHODS:
             owner = callee.rsplit(".", 1)[0]
             root = owner.split(".")[0]
             if "." in owner and (root in self.bindings or root in self.relative_bindings):
@@ -700,8 +966,7 @@ class _Collector:
 
 def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Definition:
     end = getattr(node, "end_lineno", None) or node.lineno
-    docstring = ast.get_docstring(node)
-    summary = docstring.strip().splitlines()[0][:200] if docstring and docstring.strip() else None
+    summary = _docstring_summary(node)
     decorators = tuple(d for d in (dotted(_callee(x)) for x in node.decorator_list) if d)
     if isinstance(node, ast.ClassDef):
         bases = tuple(b for b in (dotted(base) for base in node.bases) if b)
@@ -728,17 +993,52 @@ def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
     )
 
 
+def _docstring_summary(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str | None:
+    """The first line of the docstring `ast.get_docstring` gives (at most 200 characters),
+    None when it is blank or missing.
+
+    `get_docstring` expands tabs and cleans the text with `inspect.cleandoc`, which removes
+    only whitespace at the start of lines, never inside the line where the text begins, and
+    blank lines at both ends: once the whole text is stripped, the first line is the same
+    with or without that cleaning, which is skipped."""
+    first = node.body[0] if node.body else None
+    if type(first) is not ast.Expr or type(first.value) is not _Constant:
+        return None
+    docstring = first.value.value
+    if type(docstring) is not str:
+        return None
+    text = docstring.expandtabs().strip()
+    return text.splitlines()[0][:200] if text else None
+
+
+def _expressions(node: ast.stmt, skip_body: bool = False) -> list[ast.expr]:
+    """The expressions in a statement's fields, in field order (not those of the statements
+    it holds; with `skip_body`, not its `body` and `orelse`)."""
+    expressions: list[ast.expr] = []
+    for name in node._fields:
+        if skip_body and name in ("body", "orelse"):
+            continue
+        value = getattr(node, name, None)
+        if isinstance(value, ast.expr):
+            expressions.append(value)
+        elif isinstance(value, list):
+            expressions.extend(item for item in value if isinstance(item, ast.expr))
+    return expressions
+
+
 def _callee(node: ast.expr) -> ast.expr:
     return node.func if isinstance(node, ast.Call) else node
 
 
 def _parameters(args: ast.arguments) -> tuple[Parameter, ...]:
     found: list[Parameter] = []
-    positional = args.posonlyargs + args.args
-    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
-    defaults += list(args.defaults)
-    for index, (arg, default) in enumerate(zip(positional, defaults, strict=True)):
-        kind = "positional_only" if index < len(args.posonlyargs) else "positional_or_keyword"
+    positional_only = len(args.posonlyargs)
+    positional = args.posonlyargs + args.args if positional_only else args.args
+    defaults = args.defaults
+    first_default = len(positional) - len(defaults)  # the last ones have defaults
+    for index, arg in enumerate(positional):
+        default = defaults[index - first_default] if index >= first_default else None
+        kind = "positional_only" if index < positional_only else "positional_or_keyword"
         found.append(_parameter(arg, default, kind))
     if args.vararg:
         found.append(_parameter(args.vararg, None, "var_positional"))
@@ -750,31 +1050,71 @@ def _parameters(args: ast.arguments) -> tuple[Parameter, ...]:
 
 
 def _parameter(arg: ast.arg, default: ast.expr | None, kind: str) -> Parameter:
-    return Parameter(
-        arg.arg,
-        _source_text(arg.annotation) if arg.annotation else None,
-        _source_text(default) if default is not None else None,
-        kind,
+    annotation = arg.annotation
+    return _record(
+        Parameter,
+        (
+            arg.arg,
+            None if annotation is None else _source_text(annotation),
+            None if default is None else _source_text(default),
+            kind,
+        ),
     )
 
 
 def _source_text(node: ast.expr) -> str:
-    """`ast.unparse(node)`, without its cost for the common annotations and defaults: a
-    name, a dotted name, a plain constant."""
-    kind = type(node)
-    if kind is ast.Name:
-        return node.id  # type: ignore[attr-defined]
-    if kind is ast.Constant and node.kind is None:  # type: ignore[attr-defined]
-        value = node.value  # type: ignore[attr-defined]
-        if value is Ellipsis:
-            return "..."
-        if type(value) in (str, int, bool, type(None)):
-            return repr(value)
-    elif kind is ast.Attribute:
-        chain = dotted(node)
-        if chain is not None:
-            return chain
-    return ast.unparse(node)
+    """`ast.unparse(node)`, without its cost for the common annotations and defaults."""
+    text = _simple_source(node)
+    return text if text is not None else ast.unparse(node)
+
+
+def _simple_source(node: ast.expr, depth: int = 0) -> str | None:
+    """What `ast.unparse` writes for a name, a dotted name, a plain constant, a subscript
+    of a (dotted) name by such expressions (`dict[str, Any]`), or a union of them with `|`
+    (`str | None`); None for anything else.
+
+    None of these needs parentheses, with one exception left to `unparse`: a binary
+    operation on the right of `|`. A subscript by one expression or by two or more holds
+    no tuple parentheses; one by a 1-tuple is left to `unparse`. An expression nested
+    deeper than `_SIMPLE_DEPTH` is left to `unparse` too, which then runs out of recursion
+    depth where it always did."""
+    if depth > _SIMPLE_DEPTH:
+        return None
+    if type(node) is _Name:
+        return node.id
+    if type(node) is _Attribute:
+        return dotted(node)
+    if type(node) is _Constant:
+        if node.kind is None:
+            value = node.value
+            if value is Ellipsis:
+                return "..."
+            if type(value) in (str, int, bool, type(None)):
+                return repr(value)
+        return None
+    if type(node) is _Subscript:
+        if type(node.value) is not _Name and type(node.value) is not _Attribute:
+            return None
+        head = _simple_source(node.value, depth + 1)
+        index = node.slice
+        if type(index) is _Tuple:
+            if len(index.elts) < 2:
+                return None
+            items = [_simple_source(item, depth + 1) for item in index.elts]
+            inner = None if None in items else ", ".join(items)  # type: ignore[arg-type]
+        else:
+            inner = _simple_source(index, depth + 1)
+        return None if head is None or inner is None else f"{head}[{inner}]"
+    if type(node) is _BinOp and type(node.op) is ast.BitOr:
+        if type(node.right) is _BinOp:
+            return None
+        left = _simple_source(node.left, depth + 1)
+        right = _simple_source(node.right, depth + 1)
+        return None if left is None or right is None else f"{left} | {right}"
+    return None
+
+
+_SIMPLE_DEPTH = 16
 
 
 def _raised_names(node: ast.AST) -> tuple[str, ...]:
@@ -791,7 +1131,11 @@ def _raised_names(node: ast.AST) -> tuple[str, ...]:
             if name:
                 names.add(name)
             continue
-        for field_name in _STATEMENT_LISTS:
+        fields = _STATEMENT_LIST_FIELDS.get(type(statement))
+        if fields is None:
+            fields = tuple(f for f in _STATEMENT_LISTS if f in type(statement)._fields)
+            _STATEMENT_LIST_FIELDS[type(statement)] = fields
+        for field_name in fields:
             inner = getattr(statement, field_name, None)
             if type(inner) is list:
                 pending.extend(inner)
@@ -852,13 +1196,26 @@ def _is_type_checking(test: ast.expr) -> bool:
 
 
 def _is_version_check(test: ast.expr) -> bool:
+    # a name whose dotted form is one of "sys.version_info", "version_info", "PY2", "PY3",
+    # "sys.version", anywhere in the test
     pending: list[ast.AST] = [test]
     while pending:
         node = pending.pop()
-        chain = dotted(node) if isinstance(node, (ast.Attribute, ast.Name)) else None
-        if chain in ("sys.version_info", "version_info", "PY2", "PY3", "sys.version"):
-            return True
-        pending.extend(_children(node))
+        kind = type(node)
+        if kind is _Name:
+            if node.id in ("version_info", "PY2", "PY3"):  # type: ignore[attr-defined]
+                return True
+        elif kind is _Attribute:
+            inner = node.value  # type: ignore[attr-defined]
+            if (
+                node.attr in ("version_info", "version")  # type: ignore[attr-defined]
+                and type(inner) is _Name
+                and inner.id == "sys"
+            ):
+                return True
+            pending.append(inner)
+        else:
+            pending.extend(_children(node))
     return False
 
 
@@ -883,6 +1240,8 @@ def _children(node: ast.AST) -> list[ast.AST]:
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 # the fields that hold statements, directly or through handlers and match cases
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+# for each statement kind met, the fields of `_STATEMENT_LISTS` it has
+_STATEMENT_LIST_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _fold_path(node: ast.expr) -> str | None:
