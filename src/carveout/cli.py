@@ -21,6 +21,7 @@ from carveout import __version__
 from carveout.adapters.output_folder import check_writable
 from carveout.application.analyze import AnalysisRun, AnalyzeRequest, Timings, analyze
 from carveout.application.init_files import list_missing_init, write_missing_init
+from carveout.application.lifetime import Stopped, stop_signals_raise
 from carveout.application.publish import SKIP_REASON_PLURALS, ExitCode, RunSummary, publish
 from carveout.domain.errors import UsageError
 from carveout.domain.wording import plural
@@ -193,7 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     arguments = list(argv) if argv is not None else sys.argv[1:]
     try:
-        returned = command.main(args=arguments, prog_name="carveout", standalone_mode=False)
+        with stop_signals_raise():
+            returned = command.main(args=arguments, prog_name="carveout", standalone_mode=False)
+    except Stopped as stopped:
+        err.print(f"stopped by {stopped}")
+        return 128 + stopped.signal_number
     except UsageError as error:
         err.print(Text.assemble(("error:", "bold red"), f" {error}"))
         return ExitCode.USAGE_ERROR

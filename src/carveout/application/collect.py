@@ -21,6 +21,7 @@ from pathlib import Path
 
 from carveout.adapters.fact_cache import FactCache, decode_facts, encode_facts
 from carveout.application.collector import collection_paused
+from carveout.application.lifetime import as_helper_process
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import ModuleKind, Project, SourceFile
 from carveout.stages.scan import scan_source
@@ -216,24 +217,29 @@ def _scan_in_pool(
     encoded: dict[str, bytes] = {}
     unfinished: list[SourceFile] = []
     done = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=as_helper_process) as pool:
         pending: dict[Future[list[bytes]], int] = {
             pool.submit(_scan_task, task): number for number, task in enumerate(tasks)
         }
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                start = pending.pop(future) * size
-                chunk = files[start : start + size]
-                if future.exception() is not None:
-                    # its process died, which ends every unfinished task of the pool
-                    unfinished.extend(chunk)
-                    continue
-                for file, data in zip(chunk, future.result(), strict=True):
-                    _keep(root, file, data, results, encoded)
-                done += len(chunk)
-            if progress is not None:
-                progress(done, total)
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    start = pending.pop(future) * size
+                    chunk = files[start : start + size]
+                    if future.exception() is not None:
+                        # its process died, which ends every unfinished task of the pool
+                        unfinished.extend(chunk)
+                        continue
+                    for file, data in zip(chunk, future.result(), strict=True):
+                        _keep(root, file, data, results, encoded)
+                    done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+        except BaseException:
+            # stopped (Ctrl-C, SIGTERM): drop the tasks not started, leave at once
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     # a process died: rescan what was left, each file alone, to find the one that kills
     if unfinished:
@@ -257,7 +263,7 @@ def _scan_isolated(root: Path, files: Sequence[SourceFile]) -> Iterator[tuple[So
     try:
         for file in files:
             if pool is None:
-                pool = ProcessPoolExecutor(max_workers=1)
+                pool = ProcessPoolExecutor(max_workers=1, initializer=as_helper_process)
             future = pool.submit(_scan_task, [(str(root / file.path), file.kind.value)])
             error = future.exception()
             if error is None:

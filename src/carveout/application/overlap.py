@@ -17,6 +17,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Generic, TypeVar
 
+from carveout.application.lifetime import as_helper_process
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -74,6 +76,7 @@ class Overlapped(Generic[T]):
 
 def _child(function: Callable[[], object], writer: Connection) -> None:
     """In the forked child: run `function` and send back ("done", value) or why not."""
+    as_helper_process()
     try:
         message: tuple[str, object] = ("done", function())
     except BaseException as error:  # reported to the parent, which runs it again
