@@ -105,6 +105,33 @@ def test_qualify_follows_aliases_and_reexports(tmp_path: Path) -> None:
     assert index.qualify("web.views", "local_variable.attr") == "local_variable.attr"
 
 
+def test_an_optional_import_is_not_hidden_by_its_fallback(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "app/llm.py": """\
+            try:
+                from openai import OpenAI
+                import anthropic
+            except ImportError:
+                OpenAI = None
+                class anthropic:
+                    pass
+            try:
+                import numpy
+            finally:
+                numpy = None
+            """,
+        },
+    )
+    index = analyse(tmp_path).index
+
+    assert index.qualify("app.llm", "OpenAI") == "openai.OpenAI"
+    assert index.qualify("app.llm", "anthropic.Anthropic") == "anthropic.Anthropic"
+    # not an ImportError guard: the later assignment stands
+    assert index.qualify("app.llm", "numpy") == "app.llm.numpy"
+
+
 def test_star_import_cycle_terminates(tmp_path: Path) -> None:
     write_tree(
         tmp_path,

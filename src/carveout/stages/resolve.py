@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 
-from carveout.domain.facts import FileFacts, ImportFact, Origin, Scope
+from carveout.domain.facts import FileFacts, Guard, ImportFact, Origin, Scope
 from carveout.domain.model import ModuleKind, Project, SourceFile
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | frozenset(sys.builtin_module_names)
@@ -23,6 +23,7 @@ _ATTRIBUTE_SCOPES = frozenset({Scope.MODULE, Scope.CONDITIONAL})
 # enum members read once: `Scope.MODULE` is a slow class attribute lookup in a hot loop
 _MODULE_SCOPE, _PACKAGE = Scope.MODULE, ModuleKind.PACKAGE
 _IMPORT, _STAR = Origin.IMPORT, Origin.STAR
+_OPTIONAL = Guard.IMPORT_ERROR
 _LINE = attrgetter("line")
 
 
@@ -351,10 +352,15 @@ class ProjectIndex:
             elif fact.bound is not None:
                 top = fact.module.split(".")[0]
                 bound[fact.bound] = top if fact.bound == top else base
+        # an optional import's fallback (`except ImportError: OpenAI = None`, or a stub
+        # class) does not hide what the name stands for when the package is installed
+        optional = {f.bound for f in imports if f.guard is _OPTIONAL and f.bound is not None}
         for definition in facts.definitions:
-            bound[definition.name] = f"{module}.{definition.name}"
+            if definition.name not in optional:
+                bound[definition.name] = f"{module}.{definition.name}"
         for variable in facts.globals:
-            bound[variable.name] = f"{module}.{variable.name}"
+            if variable.name not in optional:
+                bound[variable.name] = f"{module}.{variable.name}"
         return bound
 
     def _star_exports(self, module: str) -> frozenset[str]:
