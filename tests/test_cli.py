@@ -556,3 +556,14 @@ def test_the_couplings_table_prints_names_as_written(
     out = capsys.readouterr().out
     assert "couplings in [/odd] [bold]name" in out
     assert "import-cycle" in out
+
+
+def test_cache_dir_and_no_cache_together_are_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["--no-cache", "--cache-dir", str(tmp_path / "cache"), "-q"]
+    for command in (["analyze", str(tmp_path), "--out", str(tmp_path / "out")], ["couplings"]):
+        path = [] if command[0] == "analyze" else [str(tmp_path)]
+        assert main([*command, *path, *arguments]) == ExitCode.USAGE_ERROR
+        assert "--cache-dir and --no-cache contradict each other" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()

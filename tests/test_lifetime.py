@@ -1,4 +1,5 @@
-"""A stop signal ends a run cleanly, and no process of the run outlives it."""
+"""How a run ends: a stop signal ends it cleanly and no process of the run outlives it; an
+output that cannot be written is told as such, not as a bug."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def _big_project(root: Path, modules: int = 2400) -> Path:
         f"def f{n}(x):\n    return [y * {n} for y in range(x) if y % 3]\n\n" for n in range(60)
     )
     for number in range(modules):
-        (package / f"m{number}.py").write_text(f"from app import m{(number + 1) % modules}\n{body}")
+        (package / f"m{number}.py").write_text(
+            f"from app import m{(number + 1) % modules}\n{body}"
+        )
     return root
 
 
@@ -48,3 +51,13 @@ def test_sigterm_during_the_scan_ends_every_process_of_the_run(tmp_path: Path) -
     assert b"stopped by SIGTERM" in stderr
     assert b"Traceback" not in stderr
     assert not (tmp_path / "out" / "analysis.json").exists()
+
+
+def test_a_full_disk_on_stdout_is_an_output_error_not_a_bug() -> None:
+    sample = Path(__file__).resolve().parent.parent / "samples" / "shopwise"
+    command = [sys.executable, "-c", "from carveout.cli import main; raise SystemExit(main())"]
+    command += ["couplings", str(sample), "--format", "json", "--no-cache"]
+    with open("/dev/full", "wb") as full:  # every write fails with ENOSPC (Linux, CI)
+        run = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert run.returncode == 74
+    assert run.stderr.decode().strip() == "error: cannot write the output: No space left on device"

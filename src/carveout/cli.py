@@ -6,8 +6,11 @@ stderr. `main(argv) -> int` runs in-process for tests.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -207,12 +210,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         err.print("aborted")
         return ExitCode.USAGE_ERROR
+    except OSError as error:
+        if error.errno not in _OUTPUT_ERRNOS:
+            return _internal_error(error)
+        return _output_error(error)
     except Exception as error:
         if _is_usage_error(error):
             error.show(file=sys.stderr)  # type: ignore[attr-defined]
             return ExitCode.USAGE_ERROR
         return _internal_error(error)
     return int(returned) if isinstance(returned, int) else ExitCode.OK
+
+
+# what writing to stdout or stderr can fail with: files and folders carveout writes itself
+# report their errors as usage errors, and unreadable input becomes diagnostics
+_OUTPUT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EPIPE", "EIO", "EDQUOT", "EFBIG")
+    if hasattr(errno, name)
+)
+
+
+def _output_error(error: OSError) -> int:
+    """stdout (or stderr) cannot be written. A reader that went away (`| head`) is no
+    error to tell; anything else is told on stderr if it can still be written."""
+    with contextlib.suppress(OSError):
+        # whatever is left in Python's buffers would fail again at exit: drop it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    if error.errno != errno.EPIPE:
+        with contextlib.suppress(OSError):
+            err.print(f"error: cannot write the output: {error.strerror or error}")
+    return ExitCode.OUTPUT_ERROR
 
 
 def _is_usage_error(error: Exception) -> bool:
@@ -255,6 +284,8 @@ def _run_analysis(
     out: Path | None = None,
     prefilter: bool = True,
 ) -> AnalysisRun:
+    if no_cache and cache_dir is not None:
+        raise UsageError("--cache-dir and --no-cache contradict each other: give one")
     logging.basicConfig(
         level=logging.DEBUG if _state["debug"] else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

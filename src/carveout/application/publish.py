@@ -51,6 +51,7 @@ class ExitCode(IntEnum):
     OK = 0
     USAGE_ERROR = 2  # a missing path, a bad flag or setting, nothing to analyse
     INTERNAL_ERROR = 70  # a bug in carveout (EX_SOFTWARE); run with --debug and report it
+    OUTPUT_ERROR = 74  # stdout could not be written: a full disk, a closed pipe (EX_IOERR)
 
 
 @dataclass(frozen=True, slots=True)
