@@ -3,6 +3,7 @@ that a warm run writes the same analysis as a cold one."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import shutil
 import sqlite3
@@ -158,15 +159,17 @@ def test_a_file_of_another_layout_is_laid_out_again(tmp_path: Path) -> None:
     cache.close()
 
 
-def test_a_corrupt_cache_file_is_a_warning_not_a_failure(
+def test_a_cache_file_that_cannot_be_opened_is_a_warning_not_a_failure(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / CACHE_FILE).write_bytes(b"this is not an SQLite database" * 100)
+    caplog.set_level(logging.INFO, logger="carveout.adapters.fact_cache")
+    (tmp_path / CACHE_FILE).mkdir()  # opened by no one, and not carveout's to delete
     cache = FactCache(tmp_path, "salt")
     assert cache.problem is not None and "cache disabled" in cache.problem
     assert cache.get_many(["d"]) == {}
     cache.put_many({"d": FileFacts(lines=1)})  # quietly does nothing
     assert "cache disabled" in caplog.text
+    assert (tmp_path / CACHE_FILE).is_dir()
 
 
 def test_an_unreadable_entry_is_scanned_again(tmp_path: Path) -> None:

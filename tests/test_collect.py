@@ -247,6 +247,6 @@ def test_a_fifo_put_in_place_of_a_file_after_discovery_is_never_read(tmp_path: P
         finished.set()
         watchdog.join()
     assert [(d.path, d.kind, d.message) for d in collected.diagnostics] == [
-        ("src/bulk/m1.py", "read-error", "cannot read: not a regular file")
+        ("src/bulk/m1.py", "read-error", "cannot read: not a regular file (FIFO)")
     ]
     assert collected.facts["bulk.m0"].parsed and collected.facts["bulk.m2"].parsed

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from carveout.domain.catalogue import CallRule, Catalogue, Endpoint, ModelFamily, Sdk
 from carveout.domain.errors import ConfigError
 from carveout.domain.model import Capability
+from carveout.stages.regular_files import NotRegularFileError, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,10 +84,14 @@ class _Parts:
 
 
 def _read(path: Path) -> _Parts:
+    """One catalogue file, checked; a file that is not a regular file (a FIFO, a device,
+    a folder) is refused unread."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_text(path))
     except FileNotFoundError as error:
         raise ConfigError(str(path), ["catalogue file not found"]) from error
+    except NotRegularFileError as error:
+        raise ConfigError(str(path), [f"cannot read: {error.strerror}"]) from error
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(str(path), [f"cannot read: {error}"]) from error
     except tomllib.TOMLDecodeError as error:

@@ -5,6 +5,7 @@ Every field problem is collected before raising, so one run shows them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from carveout.domain.errors import ConfigError
 from carveout.domain.settings import Settings
 from carveout.domain.wording import plural
 from carveout.stages.couplings import KINDS
+from carveout.stages.regular_files import NotRegularFileError, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,11 +26,17 @@ _KEY_TO_FIELD = {f.name.replace("_", "-"): f.name for f in fields(Settings)}
 
 
 def find_pyproject(path: Path) -> Path | None:
-    """The nearest `pyproject.toml` at or above `path`."""
-    path = path.resolve()
+    """The nearest `pyproject.toml` at or above `path`: any file by that name that is not
+    a folder (a FIFO or a device counts, and `load_settings` then refuses it). Never
+    raises: a folder that cannot be searched hides what it holds, and a symbolic link
+    loop is looked at as written (discovery then reports it)."""
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+        path = Path(os.path.abspath(path))
     for folder in [path, *path.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.exists(candidate) and not os.path.isdir(candidate):
             return candidate
     return None
 
@@ -37,7 +45,9 @@ def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> Settin
     """Settings for analysing `path`: `[tool.carveout]`, then `overrides` (flags) on top.
 
     Keys may be spelt with `_` or `-`. Unknown keys, wrong types and `ignore` entries that
-    are not coupling kinds raise `ConfigError` listing every problem.
+    are not coupling kinds raise `ConfigError` listing every problem; so does a
+    `pyproject.toml` that cannot be read or is not a regular file (it is never opened
+    for reading then, so a FIFO cannot hang the run).
     """
     settings = Settings()
     pyproject = find_pyproject(path)
@@ -53,7 +63,9 @@ def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> Settin
 
 def _carveout_table(pyproject: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_text(pyproject))
+    except NotRegularFileError as error:
+        raise ConfigError(str(pyproject), [f"cannot read: {error.strerror}"]) from error
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(str(pyproject), [f"cannot read: {error}"]) from error
     except tomllib.TOMLDecodeError as error:

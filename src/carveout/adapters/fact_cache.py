@@ -13,6 +13,7 @@ import functools
 import logging
 import marshal
 import operator
+import os
 import sqlite3
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -36,6 +37,11 @@ CACHEDIR_TAG = (
 KEPT_SALTS = 3
 _BUSY_TIMEOUT = 60.0
 _QUERY_CHUNK = 900  # below SQLite's limit on bound parameters
+# SQLite's (primary) result codes for a file that is not a database or is damaged
+_CORRUPT_CODES = frozenset(
+    {getattr(sqlite3, "SQLITE_CORRUPT", 11), getattr(sqlite3, "SQLITE_NOTADB", 26)}
+)
+_CORRUPT_MESSAGES = ("file is not a database", "malformed")
 # the table layout; a file with another layout is emptied and laid out again
 _LAYOUT = 2
 _TABLES = (
@@ -50,8 +56,13 @@ class FactCache:
 
     Two runs may share the file at once: SQLite serialises the writers, and rows carry
     their salt, so a run never reads facts written under another salt. `get_many` and
-    `put_many` never raise: cache trouble is logged, kept in `problem`, and the run scans
-    instead. `get_many_encoded`/`put_many_encoded` move the stored bytes as they are.
+    `put_many` never raise: cache trouble is kept in `problem` (for the run's summary,
+    which reports it; the log gets it at INFO only), and the run scans instead. A cache
+    file that is not a database or is damaged is carveout's own file gone bad: it is
+    deleted (with its `-wal` and `-shm` files) and started afresh, once per run, and
+    `problem` says so; one that cannot be opened for other reasons (permissions) leaves
+    the cache disabled. `get_many_encoded`/`put_many_encoded` move the stored bytes as
+    they are.
     """
 
     def __init__(self, folder: Path, salt: str) -> None:
@@ -59,6 +70,7 @@ class FactCache:
         self.salt = salt
         self.problem: str | None = None
         self._connection: sqlite3.Connection | None = None
+        self._started_afresh = False
         try:
             try:
                 folder.mkdir(parents=True)
@@ -66,7 +78,12 @@ class FactCache:
                 pass  # a folder made earlier (or by the user): left unmarked
             else:
                 mark_cache_folder(folder)
-            self._connection = self._open()
+            try:
+                self._connection = self._open()
+            except sqlite3.Error as error:
+                if not _is_corrupt(error):
+                    raise
+                self._start_afresh()
         except (OSError, sqlite3.Error) as error:
             self._give_up(f"cache disabled: cannot use {self.path}: {error}")
 
@@ -95,7 +112,9 @@ class FactCache:
                 )
                 found.update(rows)
         except sqlite3.Error as error:
-            log.warning("cache read failed, scanning instead: %s", error)
+            if _is_corrupt(error) and self._restart():
+                return {}
+            self._note(f"cache read failed, scanning instead: {error}")
             return {}
         return found
 
@@ -108,14 +127,17 @@ class FactCache:
             return
         rows = [(self.salt, digest, encoded[digest]) for digest in sorted(encoded)]
         try:
-            self._connection.execute("BEGIN IMMEDIATE")
-            self._connection.executemany(
-                "INSERT OR REPLACE INTO facts (salt, digest, data) VALUES (?, ?, ?)", rows
-            )
-            self._connection.execute("COMMIT")
+            self._write(rows)
         except sqlite3.Error as error:
             self._rollback()
-            self._give_up(f"cache not updated: cannot write {self.path}: {error}")
+            if not (_is_corrupt(error) and self._restart()):
+                self._give_up(f"cache not updated: cannot write {self.path}: {error}")
+                return
+            try:
+                self._write(rows)
+            except sqlite3.Error as again:
+                self._rollback()
+                self._give_up(f"cache not updated: cannot write {self.path}: {again}")
 
     def close(self) -> None:
         if self._connection is not None:
@@ -160,15 +182,63 @@ class FactCache:
             raise
         return connection
 
+    def _write(self, rows: list[tuple[str, str, bytes]]) -> None:
+        """Store `rows` in one transaction (raises `sqlite3.Error`)."""
+        connection = self._connection
+        if connection is None:
+            raise sqlite3.OperationalError("the cache is closed")
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(
+            "INSERT OR REPLACE INTO facts (salt, digest, data) VALUES (?, ?, ?)", rows
+        )
+        connection.execute("COMMIT")
+
+    def _start_afresh(self) -> None:
+        """Delete the corrupt cache file with its `-wal` and `-shm` files and open a new
+        one; raises `OSError` or `sqlite3.Error` when that fails too."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+        self._started_afresh = True
+        self._connection = self._open()
+        self._note(f"the cache file {self.path} was corrupt and has been started afresh")
+
+    def _restart(self) -> bool:
+        """Start afresh after corruption found mid-run, once; whether the cache works."""
+        if self._started_afresh:
+            return False
+        try:
+            self._start_afresh()
+        except (OSError, sqlite3.Error) as error:
+            self._give_up(f"cache disabled: cannot use {self.path}: {error}")
+        return self._connection is not None
+
+    def _note(self, problem: str) -> None:
+        """Keep `problem` for the run's summary (the first one wins)."""
+        if self.problem is None:
+            self.problem = problem
+        log.info("%s", problem)
+
     def _rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction:
             with contextlib.suppress(sqlite3.Error):
                 self._connection.execute("ROLLBACK")
 
     def _give_up(self, problem: str) -> None:
+        """Disable the cache for the rest of the run; the summary reports `problem`."""
         self.problem = problem
-        log.warning("%s", problem)
+        log.info("%s", problem)
         self.close()
+
+
+def _is_corrupt(error: sqlite3.Error) -> bool:
+    """Whether `error` says the file is not a database or is damaged (not, say, that it
+    cannot be opened or written)."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int):
+        return code & 0xFF in _CORRUPT_CODES
+    return any(message in str(error) for message in _CORRUPT_MESSAGES)
 
 
 def mark_cache_folder(folder: Path) -> None:

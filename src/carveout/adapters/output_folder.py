@@ -16,6 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from carveout.domain.errors import UsageError
+from carveout.stages.discover import shown_name
+from carveout.stages.regular_files import read_regular_file, read_regular_text
 
 MANIFEST = ".carveout-manifest"
 
@@ -28,13 +30,14 @@ def check_writable(folder: Path) -> None:
     left behind and `folder` itself is not created.
     """
     existing = folder
-    while not existing.exists() and existing != existing.parent:
-        if existing.is_symlink():  # a dangling link: creating the folder would follow it
+    # os.path's tests, unlike pathlib's, never raise (a folder that cannot be searched)
+    while not os.path.exists(existing) and existing != existing.parent:
+        if os.path.islink(existing):  # a dangling link: creating the folder would follow it
             raise UsageError(
                 f"cannot write the output folder {folder}: {existing} is a broken link"
             )
         existing = existing.parent
-    if not existing.is_dir():
+    if not os.path.isdir(existing):
         raise UsageError(f"cannot write the output folder {folder}: {existing} is not a folder")
     try:
         if existing == folder:
@@ -71,7 +74,7 @@ def write_artefacts(folder: Path, artefacts: Mapping[str, str | bytes]) -> list[
         previous = _read_manifest(folder)
         written = []
         for relative, content in sorted(artefacts.items()):
-            data = content.encode("utf-8") if isinstance(content, str) else content
+            data = _utf8(content) if isinstance(content, str) else content
             written.append(_write_file(folder, relative, data))
         for stale in sorted(previous - set(artefacts)):
             _remove(folder, stale)
@@ -82,13 +85,23 @@ def write_artefacts(folder: Path, artefacts: Mapping[str, str | bytes]) -> list[
     return written
 
 
+def _utf8(content: str) -> bytes:
+    """`content` as UTF-8. A lone surrogate (a byte of a file or folder name that was not
+    UTF-8, carried in by a writer) cannot be written so: it is shown as discovery shows
+    such names (`%E9`), rather than failing the run."""
+    try:
+        return content.encode("utf-8")
+    except UnicodeEncodeError:
+        return shown_name(content).encode("utf-8")
+
+
 def _write_file(folder: Path, relative: str, data: bytes) -> Path:
     """Write one file atomically; an unchanged regular file is left as it is."""
     target = folder / relative
     _make_folders(folder, PurePosixPath(relative).parent)
     if target.is_symlink():
         target.unlink()  # the link itself, which lives in the folder; never its target
-    elif target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
+    elif _holds(target, data):
         return target
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
@@ -101,6 +114,15 @@ def _write_file(folder: Path, relative: str, data: bytes) -> Path:
             os.unlink(temporary)
         raise
     return target
+
+
+def _holds(target: Path, data: bytes) -> bool:
+    """Whether `target` is a regular file holding exactly `data` (never blocks on a FIFO
+    put in its place)."""
+    try:
+        return os.stat(target).st_size == len(data) and read_regular_file(target) == data
+    except OSError:
+        return False
 
 
 @functools.cache
@@ -134,10 +156,16 @@ def _refuse_linked_folders(folder: Path, relative: PurePosixPath) -> None:
 
 
 def _read_manifest(folder: Path) -> set[str]:
+    """The paths the previous run's manifest lists; none when it is missing, a link, not
+    a regular file or not text (nothing is then removed as stale)."""
     manifest = folder / MANIFEST
-    if manifest.is_symlink() or not manifest.is_file():
+    if os.path.islink(manifest):
         return set()
-    return {line for line in manifest.read_text("utf-8").splitlines() if line}
+    try:
+        text = read_regular_text(manifest)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line for line in text.splitlines() if line}
 
 
 def _remove(folder: Path, relative: str) -> None:
@@ -166,14 +194,18 @@ def read_published_contracts(folder: Path) -> dict[str, list[dict[str, Any]]]:
     are left out: they only serve as the baseline of the next versions."""
     published: dict[str, list[dict[str, Any]]] = {}
     contracts = folder / "contracts"
-    if not contracts.is_dir() or contracts.is_symlink():
+    if not os.path.isdir(contracts) or os.path.islink(contracts):
         return published
-    for path in sorted(contracts.glob("*/contract.v*.json")):
-        if path.is_symlink() or path.parent.is_symlink() or not path.is_file():
+    try:
+        paths = sorted(contracts.glob("*/contract.v*.json"))
+    except OSError:
+        return published
+    for path in paths:
+        if os.path.islink(path) or os.path.islink(path.parent):
             continue
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            document = json.loads(read_regular_text(path))
+        except (OSError, ValueError):  # UnicodeDecodeError is a ValueError
             continue
         if isinstance(document, dict) and isinstance(document.get("service"), str):
             published.setdefault(document["service"], []).append(document)

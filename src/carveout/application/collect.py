@@ -8,11 +8,9 @@ scan kills its scanning process is found by rescanning alone, and becomes such a
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +22,7 @@ from carveout.application.collector import collection_paused
 from carveout.application.lifetime import as_helper_process
 from carveout.domain.facts import Diagnostic, FileFacts
 from carveout.domain.model import ModuleKind, Project, SourceFile
+from carveout.stages.regular_files import read_regular_file
 from carveout.stages.scan import scan_source
 
 log = logging.getLogger(__name__)
@@ -67,18 +66,10 @@ def collect_facts(
 
 def read_source(path: Path) -> bytes:
     """The bytes of a regular file. Anything else (a FIFO, a device, a socket, a folder)
-    raises `OSError` without being read: the file is opened without blocking and checked
-    through its open descriptor, so a FIFO put in its place after discovery cannot hang the
-    run, nor `/dev/zero` fill the memory."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        with open(descriptor, "rb", closefd=False) as file:
-            return file.read()
-    finally:
-        os.close(descriptor)
+    raises `OSError` without being read (see `read_regular_file`, which every reader of
+    the user's files shares): a FIFO put in its place after discovery cannot hang the run,
+    nor `/dev/zero` fill the memory."""
+    return read_regular_file(path)
 
 
 def scan_file(path: str, kind: str) -> FileFacts:
@@ -243,7 +234,7 @@ def _scan_in_pool(
 
     # a process died: rescan what was left, each file alone, to find the one that kills
     if unfinished:
-        log.warning(
+        log.info(
             "a scanning process died; rescanning %d file(s) one at a time", len(unfinished)
         )
         for file, data in _scan_isolated(root, sorted(unfinished, key=_by_path)):

@@ -5,23 +5,27 @@ Handles src and flat layouts, several top-level packages, a package folder given
 portions), and folders left out (virtualenvs, build output, carveout's own output, tests by
 default). Every `.py` and `.ipynb` file under the analysed folder either becomes a module or
 is listed in `Project.skipped` with the reason: nothing is dropped silently, and only
-regular files are ever read.
+regular files are ever read. A folder that cannot be read, or a name that is not valid
+UTF-8, is skipped with its reason: no check on the user's tree raises, and no undecodable
+name reaches the later stages (skipped paths show such bytes as `%E9` escapes).
 """
 
 from __future__ import annotations
 
 import configparser
+import errno
 import fnmatch
 import os
 import posixpath
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from carveout.domain.facts import Diagnostic
 from carveout.domain.model import EntryPoint, ModuleKind, Project, Skipped, SourceFile
 from carveout.domain.settings import DEFAULT_EXCLUDES, TEST_FOLDERS, Settings
+from carveout.stages.regular_files import file_type, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,13 +42,11 @@ _KNOWN_SKIPS = {
 # the file carveout writes into each output folder (adapters/output_folder.py): a folder
 # holding it is carveout's own output, never project code
 OUTPUT_MARKER = ".carveout-manifest"
-_FILE_TYPES = (
-    (stat.S_ISFIFO, "FIFO"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISDIR, "folder"),
-)
+_NOT_UTF8_FILE = "non-UTF-8 file name (not importable; its bytes are shown as %XX)"
+_NOT_UTF8_FOLDER = "non-UTF-8 folder name (not importable; its bytes are shown as %XX)"
+# what a missing file looks like to stat (as for `Path.is_file`): any other error means
+# the folder cannot be searched
+_ABSENT = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
 
 class DiscoveryError(Exception):
@@ -61,15 +63,21 @@ def discover(path: Path, settings: Settings) -> Project:
     Raises `DiscoveryError` when `path` does not exist, holds no Python file at all, or a
     configured source root does not exist or lies outside it.
     """
-    path = path.resolve()
-    if not path.exists():
-        raise DiscoveryError(f"path does not exist: {path}")
-    if not path.is_dir():
+    try:
+        path = path.resolve()
+        mode = os.stat(path).st_mode
+    except RuntimeError:  # raised by `resolve` for a symbolic link loop (Python < 3.13)
+        raise DiscoveryError(f"cannot read {path}: a symbolic link loop") from None
+    except FileNotFoundError:
+        raise DiscoveryError(f"path does not exist: {path}") from None
+    except OSError as error:
+        raise DiscoveryError(f"cannot read {path}: {error.strerror or error}") from None
+    if not stat.S_ISDIR(mode):
         raise DiscoveryError(f"not a folder: {path} (give a project or package folder)")
 
     # a package folder given directly: names start at its top package, only it is walked
     scope = None
-    if (path / "__init__.py").is_file():
+    if os.path.isfile(path / "__init__.py"):
         top = _top_package_folder(path)
         root, walk_from, roots = top.parent, [path], [top.parent]
         if top != path:
@@ -129,10 +137,16 @@ def discover(path: Path, settings: Settings) -> Project:
     if not files:
         found = f" ({len(skipped)} Python files skipped)" if skipped else ""
         raise DiscoveryError(f"no Python modules found under {path}{found}")
+
+    # every reported path and name is writable as UTF-8 (the files' own paths already are)
+    skipped = [Skipped(shown_name(s.path), s.reason) for s in skipped]
+    diagnostics = [
+        replace(d, path=shown_name(d.path), message=shown_name(d.message)) for d in diagnostics
+    ]
     return Project(
         root=str(root),
-        name=name,
-        source_roots=tuple(sorted(_relative(r, root) for r in roots)),
+        name=shown_name(name),
+        source_roots=tuple(sorted(shown_name(_relative(r, root)) for r in roots)),
         files=tuple(files),
         namespace_packages=tuple(namespaces),
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
@@ -141,6 +155,16 @@ def discover(path: Path, settings: Settings) -> Project:
         scope=scope,
         unread_modules=_beside(path, root) if scope else (),
     )
+
+
+def shown_name(text: str) -> str:
+    """`text` (a path or a name from the file system) as it is reported: each byte that is
+    not valid UTF-8, which Python holds as a lone surrogate, becomes a `%E9` escape (as in
+    a URI: a backslash would read as a Windows path separator), so the text can be written
+    as UTF-8. Text that is valid already is returned unchanged."""
+    if _valid_utf8(text):
+        return text
+    return "".join(_shown_character(character) for character in text)
 
 
 def plugin_groups(project: Project) -> dict[str, tuple[str, ...]]:
@@ -173,7 +197,7 @@ def write_missing_init_files(project: Project) -> tuple[str, ...]:
     created = []
     for relative in missing_init_files(project):
         target = Path(project.root) / relative
-        if not target.exists():
+        if not os.path.lexists(target):
             target.write_text("", encoding="utf-8")
             created.append(relative)
     return tuple(created)
@@ -246,7 +270,7 @@ def _top_package_folder(package: Path) -> Path:
     while (
         top.name.isidentifier()
         and top.parent.name.isidentifier()
-        and (top.parent / "__init__.py").is_file()
+        and os.path.isfile(top.parent / "__init__.py")
     ):
         top = top.parent
     return top
@@ -270,12 +294,19 @@ def _beside(path: Path, root: Path) -> tuple[str, ...]:
             stem = entry.name[:-3] if entry.name.endswith(".py") else entry.name
             if entry.name in (folder.name, "__pycache__") or not stem.isidentifier():
                 continue
-            if stem != "__init__" and (
-                entry.name.endswith(".py") or entry.is_dir(follow_symlinks=False)
-            ):
+            if stem != "__init__" and (entry.name.endswith(".py") or _is_folder_entry(entry)):
                 names.append(f"{package}.{stem}")
         folder = parent
     return tuple(sorted(set(names)))
+
+
+def _is_folder_entry(entry: os.DirEntry[str]) -> bool:
+    """Whether a listed entry is a folder (not a link to one); False when it cannot be
+    told."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _parents_of(dotted: str) -> list[str]:
@@ -288,21 +319,31 @@ def _configured_roots(root: Path, configured: tuple[str, ...]) -> list[Path]:
     """The `source-roots` setting as folders; each must exist inside the project folder."""
     roots = []
     for entry in configured:
-        folder = (root / entry).resolve()
+        try:
+            folder = (root / entry).resolve()
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop
+            raise DiscoveryError(f"source root '{entry}' cannot be resolved in {root}") from None
         if folder != root and root not in folder.parents:
             raise DiscoveryError(f"source root '{entry}' lies outside the project folder {root}")
-        if not folder.exists():
+        if not os.path.exists(folder):
             raise DiscoveryError(f"source root '{entry}' does not exist in {root}")
-        if not folder.is_dir():
+        if not os.path.isdir(folder):
             raise DiscoveryError(f"source root '{entry}' is not a folder ({folder})")
         roots.append(folder)
     return roots
 
 
 def _find_roots(root: Path) -> list[Path]:
+    """`src` when it holds a package or a module (a src layout), else `root`. An unreadable
+    `src` is no source root: the walk from `root` reports it."""
     src = root / "src"
-    if src.is_dir() and any(
-        (child / "__init__.py").is_file() or child.suffix == ".py" for child in src.iterdir()
+    try:
+        children = sorted(os.listdir(src)) if os.path.isdir(src) else []
+    except OSError:
+        children = []
+    if any(
+        os.path.isfile(os.path.join(src, child, "__init__.py")) or _suffix(child) == ".py"
+        for child in children
     ):
         return [src]
     return [root]
@@ -379,7 +420,8 @@ def _walk(
 ) -> None:
     def unreadable(error: OSError) -> None:
         where = Path(error.filename) if error.filename else start
-        skipped.append(Skipped(_relative(where, project_root) + "/", f"cannot read: {error}"))
+        reason = f"cannot read: {error.strerror or error}"
+        skipped.append(Skipped(_relative(where, project_root) + "/", reason))
 
     for folder, dirnames, filenames in os.walk(start, onerror=unreadable, followlinks=False):
         here = Path(folder)
@@ -409,6 +451,9 @@ def _walk(
                 skipped.append(Skipped(relative_path, _KNOWN_SKIPS[suffix]))
                 continue
             elif suffix not in _SOURCE_SUFFIXES:
+                continue
+            if not _valid_utf8(filename):
+                skipped.append(Skipped(relative_path, _NOT_UTF8_FILE))
                 continue
             file = os.path.join(folder, filename)
             if file in seen:
@@ -446,14 +491,20 @@ def _walk_outside(
     folders on the way to a source root are walked; the others are listed whole."""
     on_the_way = {parent for r in roots for parent in r.parents if root in parent.parents}
     on_the_way.add(root)
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        reason = f"cannot read: {error.strerror or error}"
+        skipped.append(Skipped(_relative(where, root) + "/", reason))
+
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
         here = Path(folder)
         kept = []
         for dirname in sorted(dirnames):
             child = here / dirname
             if child in roots:
                 continue
-            if child in on_the_way and not child.is_symlink():
+            if child in on_the_way and not os.path.islink(child):
                 kept.append(dirname)
                 continue
             why = _folder_skip_reason(child, excludes, root, settings, [], child)
@@ -465,7 +516,11 @@ def _walk_outside(
             if file.suffix in _KNOWN_SKIPS:
                 skipped.append(Skipped(_relative(file, root), _KNOWN_SKIPS[file.suffix]))
             elif file.suffix in (*_SOURCE_SUFFIXES, ".ipynb"):
-                why = _file_skip_reason(str(file), excludes, root, settings, root)
+                why = (
+                    _file_skip_reason(str(file), excludes, root, settings, root)
+                    if _valid_utf8(filename)
+                    else _NOT_UTF8_FILE
+                )
                 skipped.append(Skipped(_relative(file, root), why or reason))
 
 
@@ -478,15 +533,20 @@ def _folder_skip_reason(
     start: Path,
 ) -> str | None:
     """Why a folder is left out, "" to leave it out silently (no Python in it matters),
-    or None to walk it."""
+    or None to walk it. A folder that cannot be searched is left out as unreadable."""
     if child in roots and child != start:
         return ""  # walked on its own as a source root
-    if child.is_symlink():
+    if os.path.islink(child):
         return "symlinked folder (not followed)"
-    if (child / "pyvenv.cfg").is_file():
-        return "virtual environment"
-    if (child / OUTPUT_MARKER).is_file():
-        return "carveout output folder"
+    if not _valid_utf8(child.name):
+        return _NOT_UTF8_FOLDER
+    try:
+        if _holds_file(child, "pyvenv.cfg"):
+            return "virtual environment"
+        if _holds_file(child, OUTPUT_MARKER):
+            return "carveout output folder"
+    except OSError as error:
+        return f"cannot read: {error.strerror or error}"
     pattern = excludes.folder(child, source_root)
     if pattern is not None:
         return f"excluded folder (matches '{pattern}')"
@@ -516,8 +576,7 @@ def _file_skip_reason(
             return "broken symlink"
         return f"cannot read: {error.strerror or error}"
     if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _FILE_TYPES if test(info.st_mode)), "special file")
-        return f"special file ({kind}, not a regular file)"
+        return f"special file ({file_type(info.st_mode)}, not a regular file)"
     if symlink and project_root not in Path(file).resolve().parents:
         return "external symlink (its target is outside the project)"
     if info.st_size > settings.max_file_bytes:
@@ -532,6 +591,40 @@ def _file_skip_reason(
     if filename == "setup.py" and not os.path.isfile(os.path.join(folder, "__init__.py")):
         return "packaging script (setup.py)"
     return None
+
+
+def _valid_utf8(name: str) -> bool:
+    """Whether a name from the file system was valid UTF-8 (Python holds bytes that are not
+    as lone surrogates, which cannot be written out)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown_character(character: str) -> str:
+    """One character of `shown_name`: an undecodable byte as `%XX`, any other lone
+    surrogate as U+FFFD."""
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte kept by the `surrogateescape` error handler
+        return f"%{code - 0xDC00:02X}"
+    if 0xD800 <= code <= 0xDFFF:
+        return "\ufffd"
+    return character
+
+
+def _holds_file(folder: Path, name: str) -> bool:
+    """Whether `folder` holds a regular file (or a link to one) called `name`. Raises
+    `OSError` when the folder cannot be searched (`Path.is_file` would too, or hide it)."""
+    try:
+        return stat.S_ISREG(os.stat(os.path.join(folder, name)).st_mode)
+    except OSError as error:
+        if error.errno in _ABSENT:
+            return False
+        raise
 
 
 def _suffix(filename: str) -> str:
@@ -564,25 +657,32 @@ def _name_in_package(package: tuple[str, ...] | None, filename: str) -> str | No
 
 def _is_subpackage(folder: Path) -> bool:
     """A folder with `__init__.py` inside a folder with `__init__.py`."""
-    return (folder / "__init__.py").is_file() and (folder.parent / "__init__.py").is_file()
+    return os.path.isfile(folder / "__init__.py") and os.path.isfile(folder.parent / "__init__.py")
 
 
 def _holds_python(folder: Path) -> bool:
-    try:
-        return any(
-            name.endswith((".py", ".ipynb"))
-            for _, _, names in os.walk(folder, followlinks=False)
-            for name in names
-        )
-    except OSError:
-        return False
+    """Whether a `.py` or `.ipynb` file lies in or below `folder`. True when `folder`
+    itself cannot be listed: what it holds is unknown, so it is reported, never dropped
+    silently (unreadable folders deeper down are passed over)."""
+    top = os.fspath(folder)
+    unlisted = []
+
+    def failed(error: OSError) -> None:
+        if error.filename == top:
+            unlisted.append(error)
+
+    for _, _, names in os.walk(top, onerror=failed, followlinks=False):
+        if any(name.endswith((".py", ".ipynb")) for name in names):
+            return True
+    return bool(unlisted)
 
 
 def _nearest_pyproject(path: Path) -> Path | None:
-    """The `pyproject.toml` settings are read from: the nearest at or above `path`."""
+    """The `pyproject.toml` settings are read from: the nearest at or above `path` that is
+    not a folder (the rule of `adapters.config.find_pyproject`)."""
     for folder in [path, *path.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.exists(candidate) and not os.path.isdir(candidate):
             return candidate
     return None
 
@@ -599,7 +699,7 @@ def _unused_excludes(
     if config is not None:
         where = Path(os.path.relpath(config, root)).as_posix()
         try:
-            text = config.read_text(encoding="utf-8")
+            text = read_regular_text(config)
         except (OSError, UnicodeDecodeError):
             text = ""
     lines = text.splitlines()
@@ -639,25 +739,26 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _project_name(root: Path) -> str:
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}
-        name = data.get("project", {}).get("name")
-        if isinstance(name, str) and name:
-            return name
+    """`[project] name` of the root's pyproject.toml, else the root folder's name."""
+    try:
+        data = tomllib.loads(read_regular_text(root / "pyproject.toml"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    project = data.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    if isinstance(name, str) and name:
+        return name
     return root.name
 
 
 def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
-    """Entry points from pyproject.toml, setup.cfg and an unpacked wheel's dist-info."""
+    """Entry points from pyproject.toml, setup.cfg and an unpacked wheel's dist-info (files
+    that are missing, unreadable, not regular files or not well formed give none)."""
     found: list[tuple[str, str, str]] = []
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    if os.path.lexists(pyproject):
         try:
-            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+            project = tomllib.loads(read_regular_text(pyproject)).get("project", {})
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             project = {}
         if not isinstance(project, dict):
@@ -671,13 +772,15 @@ def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
             if isinstance(table, dict):
                 found.extend((group, name, str(target)) for name, target in table.items())
     found.extend(_setup_cfg_entry_points(root / "setup.cfg"))
-    for ini in sorted(root.glob("*.dist-info/entry_points.txt")):
-        if not ini.is_file():  # never open a FIFO or a device
-            continue
+    try:
+        wheel_files = sorted(root.glob("*.dist-info/entry_points.txt"))
+    except OSError:
+        wheel_files = []
+    for ini in wheel_files:
         parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
         parser.optionxform = str  # type: ignore[assignment,method-assign]
         try:
-            parser.read_string(ini.read_text(encoding="utf-8"))
+            parser.read_string(read_regular_text(ini))
         except (OSError, UnicodeDecodeError, configparser.Error):
             continue
         for section in parser.sections():
@@ -694,12 +797,12 @@ def _entry_points(root: Path, modules: set[str]) -> list[EntryPoint]:
 def _setup_cfg_entry_points(path: Path) -> list[tuple[str, str, str]]:
     """`[options.entry_points]` of setup.cfg: each option is a group whose value holds
     `name = target` lines."""
-    if not path.is_file():
+    if not os.path.lexists(path):
         return []
     parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        parser.read_string(path.read_text(encoding="utf-8"))
+        parser.read_string(read_regular_text(path))
     except (OSError, UnicodeDecodeError, configparser.Error):
         return []
     if not parser.has_section("options.entry_points"):
