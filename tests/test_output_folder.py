@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from carveout.adapters import output_folder
 from carveout.adapters.output_folder import MANIFEST, check_writable, write_artefacts
 from carveout.domain.errors import UsageError
 
@@ -167,3 +168,44 @@ def test_check_writable_refuses_a_file_in_the_way(tmp_path: Path) -> None:
         check_writable(tmp_path / "taken" / "out")
     with pytest.raises(UsageError, match="is not a folder"):
         check_writable(tmp_path / "taken")
+
+
+def test_an_interrupted_write_leaves_the_previous_report_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    before = {"a.json": "old a", "b.html": "old b", "sub/c.txt": "old c"}
+    write_artefacts(out, before)
+
+    # Ctrl-C (or SIGTERM, which a run turns into the same kind of exception) while the
+    # third new file is being written: nothing old has been replaced yet
+    staged = []
+    original = output_folder._stage_file
+
+    def interrupted(folder: Path, relative: str, data: bytes) -> str | None:
+        if len(staged) == 2:
+            raise KeyboardInterrupt
+        staged.append(relative)
+        return original(folder, relative, data)
+
+    monkeypatch.setattr(output_folder, "_stage_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_artefacts(out, {name: f"new {name}" for name in before})
+    assert {p: (out / p).read_text() for p in before} == before
+    assert sorted(p.name for p in out.rglob("*")) == sorted(
+        [".carveout-manifest", "a.json", "b.html", "c.txt", "sub"]
+    )
+
+
+def test_temporary_files_a_killed_run_left_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_artefacts(out, {"analysis.json": "{}", "sub/x.txt": "x"})
+    # what `kill -9` in the middle of a write leaves, and files that only look alike
+    (out / ".analysis.json.k3j_9x0q").write_text("half")
+    (out / "sub" / ".x.txt.abcdefgh").write_text("half")
+    (out / ".notes.md.abcdefgh").write_text("not an artefact's: kept")
+    (out / ".analysis.json.bak").write_text("not mkstemp's: kept")
+    write_artefacts(out, {"analysis.json": "{}", "sub/x.txt": "x"})
+    assert not (out / ".analysis.json.k3j_9x0q").exists()
+    assert not (out / "sub" / ".x.txt.abcdefgh").exists()
+    assert (out / ".notes.md.abcdefgh").exists() and (out / ".analysis.json.bak").exists()

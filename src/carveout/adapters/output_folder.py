@@ -10,8 +10,9 @@ import contextlib
 import functools
 import json
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,6 +21,8 @@ from carveout.stages.discover import shown_name
 from carveout.stages.regular_files import read_regular_file, read_regular_text
 
 MANIFEST = ".carveout-manifest"
+# a temporary file `_stage_file` makes: ".", the artefact's name, ".", 8 random characters
+_LEFTOVER = re.compile(r"\.(.+)\.[a-z0-9_]{8}")
 
 
 def check_writable(folder: Path) -> None:
@@ -59,9 +62,11 @@ def write_artefacts(folder: Path, artefacts: Mapping[str, str | bytes]) -> list[
     Nothing is written or removed through a symbolic link below `folder` (`folder` itself
     may be one): an artefact that is a link is replaced by a regular file (the link itself
     is removed, inside the folder), a folder on an artefact's path that is a link raises
-    `UsageError`, and a stale file reached through a link is left alone. Each file is
-    written to a temporary file beside it and renamed over it, so a failed write (a full
-    disk) leaves the previous file whole; the manifest is written last.
+    `UsageError`, and a stale file reached through a link is left alone. Every changed
+    file is first written to a temporary file beside it; only when all are written are
+    they renamed over the old ones, one after the other, and the manifest last. A failed
+    or interrupted run (a full disk, Ctrl-C, SIGTERM) thus leaves the previous report
+    whole, and no temporary file behind; one left by a killed run is removed by the next.
     """
     for relative in artefacts:
         pure = PurePosixPath(relative)
@@ -72,14 +77,27 @@ def write_artefacts(folder: Path, artefacts: Mapping[str, str | bytes]) -> list[
         for relative in sorted(artefacts):  # refuse before writing anything
             _refuse_linked_folders(folder, PurePosixPath(relative).parent)
         previous = _read_manifest(folder)
-        written = []
-        for relative, content in sorted(artefacts.items()):
-            data = _utf8(content) if isinstance(content, str) else content
-            written.append(_write_file(folder, relative, data))
+        written, staged = [], []
+        try:
+            for relative, content in sorted(artefacts.items()):
+                data = _utf8(content) if isinstance(content, str) else content
+                target = folder / relative
+                written.append(target)
+                temporary = _stage_file(folder, relative, data)
+                if temporary is not None:
+                    staged.append((temporary, target))
+        except BaseException:
+            for temporary, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+            raise
+        for temporary, target in staged:
+            os.replace(temporary, target)
         for stale in sorted(previous - set(artefacts)):
             _remove(folder, stale)
         manifest = "".join(f"{p}\n" for p in sorted(artefacts)).encode("utf-8")
         _write_file(folder, MANIFEST, manifest)
+        _remove_leftovers(folder, [*artefacts, MANIFEST])
     except OSError as error:
         raise UsageError(f"cannot write the output folder {folder}: {error}") from error
     return written
@@ -98,22 +116,51 @@ def _utf8(content: str) -> bytes:
 def _write_file(folder: Path, relative: str, data: bytes) -> Path:
     """Write one file atomically; an unchanged regular file is left as it is."""
     target = folder / relative
+    temporary = _stage_file(folder, relative, data)
+    if temporary is not None:
+        os.replace(temporary, target)
+    return target
+
+
+def _stage_file(folder: Path, relative: str, data: bytes) -> str | None:
+    """Write `data` to a temporary file beside `folder/relative` and return its path, or
+    None when the file holds `data` already (a link in its place is removed: the link
+    itself, which lives in the folder, never its target)."""
+    target = folder / relative
     _make_folders(folder, PurePosixPath(relative).parent)
     if target.is_symlink():
-        target.unlink()  # the link itself, which lives in the folder; never its target
+        target.unlink()
     elif _holds(target, data):
-        return target
+        return None
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         os.chmod(temporary, 0o666 & ~_umask())  # as a plain open() would create it
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    return target
+    return temporary
+
+
+def _remove_leftovers(folder: Path, relatives: Iterable[str]) -> None:
+    """Remove the temporary files a killed run left beside the artefacts: named as
+    `_stage_file` names them (`.<name>.` and the eight characters `mkstemp` adds)."""
+    by_folder: dict[Path, set[str]] = {}
+    for relative in relatives:
+        path = folder / relative
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for parent, names in sorted(by_folder.items()):
+        try:
+            entries = os.listdir(parent)
+        except OSError:
+            continue
+        for entry in entries:
+            match = _LEFTOVER.fullmatch(entry)
+            if match and match.group(1) in names and not os.path.islink(parent / entry):
+                with contextlib.suppress(OSError):
+                    os.unlink(parent / entry)
 
 
 def _holds(target: Path, data: bytes) -> bool:
