@@ -235,7 +235,7 @@ def _cache_salt(settings: Settings, catalogue_hash: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-# the modules whose code makes facts (found, not imported: libcst loads only when needed)
+# the modules whose code makes facts (found, not imported: a run loads only what it uses)
 _FACT_MAKERS = (
     "carveout.domain.facts",
     "carveout.stages.scan",
